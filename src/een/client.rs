@@ -335,6 +335,9 @@ impl Client {
             }
             Span::current().record("attempt", attempt);
             let url = endpoint(&session.api_base, path, query)?;
+            // Judged at send time: a 401 to a request sent before the session ever worked may
+            // be EEN still propagating it, even if a concurrent call succeeded meanwhile.
+            let propagating = session.may_be_propagating();
             let reply = match self.fetch(url, &session.cookie).await {
                 Ok(reply) => reply,
                 Err(error) if error.is_transient() && retries < max_retries => {
@@ -352,7 +355,7 @@ impl Client {
                     session.confirm();
                     return Ok(reply);
                 }
-                401 if session.may_be_propagating() && retries < max_retries => {
+                401 if propagating && retries < max_retries => {
                     retries += 1;
                     tracing::info!(retries, "new session not accepted yet; retrying");
                     self.backoff(retries, None, deadline, Error::SessionExpired)
@@ -459,8 +462,20 @@ impl Client {
             .acquire()
             .await
             .map_err(|_| Error::Config("the request limiter is closed"))?;
+        let request = request.build().map_err(Error::transport)?;
+        tracing::trace!(
+            method = %request.method(),
+            host = request.url().host_str(),
+            path = request.url().path(),
+            "sending request to EEN"
+        );
         let started = Instant::now();
-        let mut response = request.send().await.map_err(Error::transport)?;
+        let mut response = self
+            .inner
+            .http
+            .execute(request)
+            .await
+            .map_err(Error::transport)?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         let body = read_body(&mut response).await?;
