@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::een::{self, Camera, DeviceKind, Esn, ServiceStatus};
+use crate::een::{self, Camera, Esn};
 use crate::upstream::Health;
 
 /// One snapshot of the account's devices.
@@ -23,7 +23,7 @@ impl CameraList {
     pub fn new(devices: Vec<Camera>) -> Self {
         let mut attached: Vec<Esn> = devices
             .iter()
-            .filter(|c| is_attached_camera(c))
+            .filter(|c| c.is_attached_camera())
             .map(|c| c.esn.clone())
             .collect();
         attached.sort();
@@ -35,22 +35,13 @@ impl CameraList {
     /// A camera by id, if it is an attached camera (bridges and unattached devices are not
     /// shown by the gallery).
     pub fn camera(&self, esn: &Esn) -> Option<&Camera> {
-        self.by_esn.get(esn).filter(|c| is_attached_camera(c))
+        self.by_esn.get(esn).filter(|c| c.is_attached_camera())
     }
 
     /// Ids of the attached cameras, sorted.
     pub fn attached(&self) -> &[Esn] {
         &self.attached
     }
-}
-
-/// Cameras the gallery can show: attached to the account and not a bridge.
-fn is_attached_camera(camera: &Camera) -> bool {
-    camera.service_status == ServiceStatus::Attached
-        && matches!(
-            camera.kind,
-            DeviceKind::Camera | DeviceKind::MultiviewCamera
-        )
 }
 
 /// The cached camera list. Cheap to clone.

@@ -124,7 +124,9 @@ impl From<SharedError> for AppError {
             een::Error::InvalidCredentials
             | een::Error::Account(_)
             | een::Error::SessionExpired => AppError::EenCredentials(error),
-            een::Error::Transport(_) | een::Error::Timeout => AppError::EenUnreachable(error),
+            een::Error::Transport(_) | een::Error::Timeout | een::Error::Config(_) => {
+                AppError::EenUnreachable(error)
+            }
             een::Error::Upstream(status) if *status >= 500 => AppError::EenUnreachable(error),
             een::Error::RateLimited => AppError::EenBusy(error),
             een::Error::Upstream(_) | een::Error::Decode(_) => AppError::EenBadAnswer(error),

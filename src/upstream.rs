@@ -109,7 +109,9 @@ fn status_after(error: &een::Error) -> Option<Status> {
         een::Error::InvalidCredentials | een::Error::Account(_) => {
             Some(Status::CredentialsRejected)
         }
-        een::Error::Transport(_) | een::Error::Timeout => Some(Status::Unreachable),
+        een::Error::Transport(_) | een::Error::Timeout | een::Error::Config(_) => {
+            Some(Status::Unreachable)
+        }
         // Logging in again did not help: let the keeper establish a new session.
         een::Error::SessionExpired => Some(Status::Connecting),
         een::Error::NotFound

@@ -151,7 +151,7 @@ pub async fn camera(
     };
     let fetched = state.images.fetch_page(&esn, &timestamps, deadline).await;
 
-    let tz = pages::camera_time_zone(camera);
+    let tz = camera.time_zone();
     // Late images take the size of the ones that arrived, so the page does not jump.
     let size = fetched
         .iter()

@@ -4,7 +4,7 @@
 use askama::Template;
 use jiff::tz::TimeZone;
 
-use crate::een::{Camera, CameraStatus, EenTimestamp, Esn};
+use crate::een::{CameraStatus, EenTimestamp, Esn};
 use crate::gallery::assets;
 use crate::upstream::Status;
 
@@ -175,21 +175,6 @@ pub struct ErrorPage {
     pub title: &'static str,
     /// Explanation.
     pub detail: &'static str,
-}
-
-/// The camera's time zone: its IANA zone, else its UTC offset, else UTC.
-pub fn camera_time_zone(camera: &Camera) -> TimeZone {
-    camera
-        .timezone
-        .as_deref()
-        .and_then(|name| TimeZone::get(name).ok())
-        .or_else(|| {
-            let seconds = camera.utc_offset?;
-            jiff::tz::Offset::from_seconds(seconds)
-                .ok()
-                .map(TimeZone::fixed)
-        })
-        .unwrap_or(TimeZone::UTC)
 }
 
 /// "America/Chicago (UTC-05:00)" at `now`.
