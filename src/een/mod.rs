@@ -6,7 +6,9 @@ mod client;
 mod error;
 mod types;
 
+pub use crate::timestamp::{EenTimestamp, ParseTimestampError};
 pub use client::{Client, ClientConfig, SessionState};
 pub use error::Error;
-pub use types::{Before, Camera, CameraStatus, DeviceKind, Esn, Image, ParseEsnError, ServiceStatus};
-pub use crate::timestamp::{EenTimestamp, ParseTimestampError};
+pub use types::{
+    Before, Camera, CameraStatus, DeviceKind, Esn, Image, ParseEsnError, ServiceStatus,
+};
