@@ -12,7 +12,7 @@ pub mod gallery;
 pub mod healthcheck;
 pub mod images;
 pub mod metrics;
-// pub mod server;
+pub mod server;
 pub mod sim;
 pub mod state;
 pub mod telemetry;
@@ -26,7 +26,8 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use state::{AppState, Settings};
 pub use timestamp::EenTimestamp;
@@ -52,7 +53,9 @@ pub fn app(state: AppState) -> Router {
             gallery::count_requests,
         ))
         .layer(
-            TraceLayer::new_for_http().make_span_with(telemetry::request_span::<axum::body::Body>),
+            TraceLayer::new_for_http()
+                .make_span_with(telemetry::request_span::<axum::body::Body>)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
         );
     // Probes are frequent and boring: they stay out of the request log and the metrics.
     gallery
