@@ -1,0 +1,263 @@
+//! Health, readiness, recovery and serving over a real socket.
+
+mod gallery_support;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use een_gallery::healthcheck::{self, HealthcheckArgs};
+use een_gallery::sim::{self, DEMO_PASSWORD, Endpoint, SimConfig};
+use een_gallery::upstream::Status;
+use een_gallery::{AppState, Settings, app, een, server};
+use gallery_support::{DOMAIN, Options, TestApp, get_via, start, start_with, text};
+
+#[tokio::test]
+async fn healthz_answers_at_once_and_readyz_waits_for_a_session() {
+    let app = start_with(Options {
+        connect: false,
+        ..Options::default()
+    })
+    .await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.header("cache-control"), Some("no-store"));
+
+    let before = app.get("/readyz").await;
+    assert_eq!(before.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(app.sim.stats().sessions_created, 0);
+
+    app.connect();
+    app.wait_for(Status::Ready).await;
+    let after = app.get("/readyz").await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert_eq!(app.sim.stats().sessions_created, 1);
+}
+
+#[tokio::test]
+async fn rejected_credentials_make_readyz_and_pages_503_saying_so() {
+    let password = "not-the-password-3f9a";
+    let app = start_with(Options {
+        password: password.to_owned(),
+        ..Options {
+            connect: false,
+            ..Options::default()
+        }
+    })
+    .await;
+    app.connect();
+    app.wait_for(Status::CredentialsRejected).await;
+
+    assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        ready.text().contains("rejected the configured credentials"),
+        "{}",
+        ready.text()
+    );
+
+    app.sim.reset_stats();
+    let page = app.get("/").await;
+    assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
+    let html = page.html();
+    assert_eq!(
+        text(&html, "#error h1").as_deref(),
+        Some("Eagle Eye Networks rejected the credentials")
+    );
+    assert!(
+        !page.text().contains(password),
+        "the page shows the password"
+    );
+    // Pages do not retry a rejected login: only the keeper does, with backoff.
+    assert_eq!(app.sim.stats().count(Endpoint::DeviceList), 0);
+}
+
+/// A loopback port nothing listens on (bound, then released).
+async fn free_port() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    listener.local_addr().expect("address")
+}
+
+#[tokio::test]
+async fn unreachable_een_says_so_and_the_gallery_recovers_by_itself() {
+    let addr = free_port().await;
+    // The client is pointed at an address where no simulator runs yet.
+    let mut config = client_config_for(addr);
+    config.max_retries = 0;
+    let state = AppState::new(
+        een::Client::new(config).expect("client"),
+        Settings::default(),
+    );
+    let router = app(state.clone());
+    state.spawn_keeper(gallery_support::quick_backoff());
+
+    let mut changes = state.health.subscribe();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        changes.wait_for(|s| *s == Status::Unreachable),
+    )
+    .await
+    .expect("EEN is found unreachable")
+    .expect("channel");
+
+    let sim_config = SimConfig {
+        bind: addr,
+        base_domain: DOMAIN.to_owned(),
+        ..SimConfig::default()
+    };
+    let test_app = TestApp {
+        // Start the simulator where the client looks; the keeper finds it by itself.
+        sim: sim::spawn(sim_config)
+            .await
+            .expect("simulator starts on the freed port"),
+        state: state.clone(),
+        router,
+    };
+    let ready = test_app.get("/readyz").await;
+    // Whatever the keeper has done by now, readiness says the truth; then it becomes ready.
+    assert!(matches!(
+        ready.status,
+        StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE
+    ));
+    test_app.wait_for(Status::Ready).await;
+    assert_eq!(test_app.get("/readyz").await.status, StatusCode::OK);
+    assert_eq!(test_app.get("/?seed=3").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_page_while_een_is_unreachable_is_a_503_saying_so() {
+    let addr = free_port().await;
+    let mut config = client_config_for(addr);
+    config.max_retries = 0;
+    let state = AppState::new(
+        een::Client::new(config).expect("client"),
+        Settings::default(),
+    );
+    let router = app(state);
+    let response = get_via(&router, "/").await;
+    assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        text(&response.html(), "#error h1").as_deref(),
+        Some("Eagle Eye Networks is unreachable")
+    );
+}
+
+/// A client for the demo user of a simulator that will listen on `addr` (under `DOMAIN`).
+fn client_config_for(addr: SocketAddr) -> een::ClientConfig {
+    let mut config = een::ClientConfig::new(
+        format!("http://login.{DOMAIN}:{}/", addr.port())
+            .parse()
+            .expect("url"),
+        sim::DEMO_USERNAME,
+        DEMO_PASSWORD.to_owned(),
+    );
+    config.resolve = vec![
+        (format!("login.{DOMAIN}"), addr),
+        (format!("c000.{DOMAIN}"), addr),
+    ];
+    config.connect_timeout = Duration::from_secs(1);
+    config
+}
+
+#[tokio::test]
+async fn metrics_count_requests_een_calls_and_cache_hits() {
+    let app = start().await;
+    let esn = app.online_camera().esn.expect("esn");
+    app.page(&format!("/cameras/{esn}")).await;
+    app.page(&format!("/cameras/{esn}")).await;
+    let metrics = app.get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    let body = metrics.text();
+    assert!(
+        body.contains(r#"een_gallery_http_requests_total{route="/cameras/{esn}",status="200"} 2"#),
+        "{body}"
+    );
+    assert!(body.contains(r#"een_gallery_een_calls_total{call="preview",outcome="ok"}"#));
+    let hits = body
+        .lines()
+        .find_map(|l| l.strip_prefix("een_gallery_image_cache_hits_total "))
+        .and_then(|n| n.parse::<u64>().ok())
+        .expect("hits counter");
+    assert!(hits >= 20, "the second view hit the cache: {hits}");
+}
+
+#[tokio::test]
+async fn serves_over_a_real_socket_and_stops_when_asked() {
+    let test_app = start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::serve(
+        listener,
+        test_app.router.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(5),
+    ));
+
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let page = client
+        .get(format!("http://{addr}/?seed=8"))
+        .send()
+        .await
+        .expect("grid answers");
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    let headers = page.headers().clone();
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap_or_default()
+            .contains("default-src 'none'")
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+
+    let args = HealthcheckArgs {
+        url: Some(format!("http://{addr}/healthz").parse().expect("url")),
+        bind: addr,
+        timeout_secs: 3,
+    };
+    assert!(healthcheck::run(&args).await);
+
+    stop.send(()).expect("server running");
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stops")
+        .expect("server task")
+        .expect("server result");
+    assert!(!healthcheck::run(&args).await, "nothing listens any more");
+}
+
+#[tokio::test]
+async fn the_healthcheck_fails_when_nothing_listens() {
+    let addr = free_port().await;
+    let args = HealthcheckArgs {
+        url: None,
+        bind: addr,
+        timeout_secs: 2,
+    };
+    assert!(!healthcheck::run(&args).await);
+}
+
+#[tokio::test]
+async fn readiness_follows_a_session_lost_mid_run() {
+    let app: TestApp = start().await;
+    assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
+    // The session expires at EEN: the client logs in again by itself and pages keep working.
+    app.sim.expire_sessions();
+    let esn = app.online_camera().esn.expect("esn");
+    assert_eq!(
+        app.get(&format!("/cameras/{esn}")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
+    assert!(app.sim.stats().sessions_created >= 2);
+}

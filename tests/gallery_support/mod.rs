@@ -1,0 +1,272 @@
+//! Shared setup for the gallery's integration tests: an in-process simulator, an EEN client
+//! logged in to it, and the production router called in-process with `oneshot`.
+
+#![allow(dead_code, unreachable_pub)] // each test binary uses a different subset
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use bytes::Bytes;
+use een_gallery::een::{self, ClientConfig, EenTimestamp, Esn};
+use een_gallery::sim::{
+    self, DEMO_PASSWORD, DEMO_USERNAME, Faults, SimCamera, SimConfig, SimHandle,
+};
+use een_gallery::upstream::{Backoff, Status};
+use een_gallery::{AppState, Settings, app};
+use http_body_util::BodyExt;
+use scraper::{Html, Selector};
+use tower::ServiceExt;
+
+/// The simulator's made-up domain in these tests.
+pub const DOMAIN: &str = "een.test";
+
+/// How a test app is set up.
+pub struct Options {
+    /// Faults of the simulator from the start.
+    pub faults: Faults,
+    /// Gallery settings.
+    pub settings: Settings,
+    /// The password the gallery logs in with.
+    pub password: String,
+    /// Whether to start the keeper task and wait until the session is ready.
+    pub connect: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            faults: Faults::default(),
+            settings: Settings::default(),
+            password: DEMO_PASSWORD.to_owned(),
+            connect: true,
+        }
+    }
+}
+
+/// A gallery in front of its own simulator.
+pub struct TestApp {
+    pub sim: SimHandle,
+    pub state: AppState,
+    pub router: Router,
+}
+
+/// An answer, fully read.
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body parsed as HTML.
+    pub fn html(&self) -> Html {
+        Html::parse_document(&self.text())
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A gallery with default options, logged in.
+pub async fn start() -> TestApp {
+    start_with(Options::default()).await
+}
+
+/// A gallery with `options`.
+pub async fn start_with(options: Options) -> TestApp {
+    let sim = sim::spawn(SimConfig {
+        base_domain: DOMAIN.to_owned(),
+        faults: options.faults,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let client = een::Client::new(client_config(&sim, &options.password)).expect("client builds");
+    let state = AppState::new(client, options.settings);
+    let router = app(state.clone());
+    let test_app = TestApp { sim, state, router };
+    if options.connect {
+        test_app.connect();
+        test_app.wait_for(Status::Ready).await;
+    }
+    test_app
+}
+
+/// A client configuration for the simulator: login host, cluster host switch and short
+/// backoffs, as the een tests do.
+pub fn client_config(sim: &SimHandle, password: &str) -> ClientConfig {
+    let mut config = ClientConfig::new(
+        sim.url_for_host(&sim.login_host()),
+        DEMO_USERNAME,
+        password.to_owned(),
+    );
+    config.resolve = vec![
+        (sim.login_host(), sim.addr()),
+        (sim.cluster_host(), sim.addr()),
+    ];
+    config.backoff_base = Duration::from_millis(10);
+    config.backoff_max = Duration::from_millis(100);
+    config
+}
+
+/// Keeper backoff for tests: retries quickly.
+pub fn quick_backoff() -> Backoff {
+    Backoff {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(200),
+    }
+}
+
+impl TestApp {
+    /// Starts the keeper task (login with backoff).
+    pub fn connect(&self) {
+        self.state.spawn_keeper(quick_backoff());
+    }
+
+    /// Waits until the gallery's EEN status is `status` (fails the test after 10 s).
+    pub async fn wait_for(&self, status: Status) {
+        let mut changes = self.state.health.subscribe();
+        tokio::time::timeout(Duration::from_secs(10), changes.wait_for(|s| *s == status))
+            .await
+            .unwrap_or_else(|_| panic!("EEN status did not become {status:?}"))
+            .expect("health channel open");
+    }
+
+    /// `GET uri` through the production router.
+    pub async fn get(&self, uri: &str) -> TestResponse {
+        self.request(
+            Request::get(uri)
+                .body(Body::empty())
+                .expect("valid request"),
+        )
+        .await
+    }
+
+    /// Sends `request` through the production router.
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        send(self.router.clone(), request).await
+    }
+
+    /// `GET uri` on a task of its own, so that many requests run at once.
+    pub fn spawn_get(&self, uri: &str) -> tokio::task::JoinHandle<TestResponse> {
+        let request = Request::get(uri)
+            .body(Body::empty())
+            .expect("valid request");
+        tokio::spawn(send(self.router.clone(), request))
+    }
+
+    /// `GET uri`, expecting a 200 HTML page.
+    pub async fn page(&self, uri: &str) -> Html {
+        let response = self.get(uri).await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "GET {uri}: {}",
+            response.text()
+        );
+        assert!(
+            response
+                .header("content-type")
+                .is_some_and(|t| t.starts_with("text/html")),
+            "GET {uri} is not HTML"
+        );
+        response.html()
+    }
+
+    /// The simulator's attached cameras (the ones the gallery may show).
+    pub fn attached_cameras(&self) -> Vec<SimCamera> {
+        self.sim
+            .cameras()
+            .into_iter()
+            .filter(|c| c.attached && c.esn.is_some() && c.kind != sim::DeviceKind::Bridge)
+            .collect()
+    }
+
+    /// An attached, online camera with images, in a time zone away from UTC.
+    pub fn online_camera(&self) -> SimCamera {
+        self.attached_cameras()
+            .into_iter()
+            .find(|c| {
+                c.has_images
+                    && c.is_online()
+                    && c.kind == sim::DeviceKind::Camera
+                    && c.time_zone.as_deref().is_some_and(|tz| {
+                        jiff::tz::TimeZone::get(tz)
+                            .is_ok_and(|tz| tz.to_offset(jiff::Timestamp::now()).seconds() != 0)
+                    })
+            })
+            .expect("the demo account has an online camera outside UTC")
+    }
+
+    /// The timestamps of a camera's newest previews, asked of EEN directly.
+    pub async fn newest_timestamps(&self, esn: &str, count: u32) -> Vec<EenTimestamp> {
+        let esn: Esn = esn.parse().expect("valid ESN");
+        self.state
+            .een
+            .list_previews(&esn, een::Before::Now, count)
+            .await
+            .expect("list previews")
+    }
+}
+
+/// Sends `request` through `router`.
+pub async fn send(router: Router, request: Request<Body>) -> TestResponse {
+    let response = router
+        .oneshot(request)
+        .await
+        .expect("the router is infallible");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body reads").to_bytes();
+    TestResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// `GET uri` through `router`.
+pub async fn get_via(router: &Router, uri: &str) -> TestResponse {
+    let request = Request::get(uri)
+        .body(Body::empty())
+        .expect("valid request");
+    send(router.clone(), request).await
+}
+
+/// A CSS selector.
+pub fn sel(selector: &str) -> Selector {
+    Selector::parse(selector).expect("valid selector")
+}
+
+/// The values of `attr` on every element matching `selector`.
+pub fn attrs(html: &Html, selector: &str, attr: &str) -> Vec<String> {
+    html.select(&sel(selector))
+        .filter_map(|e| e.value().attr(attr).map(str::to_owned))
+        .collect()
+}
+
+/// The text of the first element matching `selector`.
+pub fn text(html: &Html, selector: &str) -> Option<String> {
+    html.select(&sel(selector))
+        .next()
+        .map(|e| e.text().collect::<String>())
+}
+
+/// The simulator's JPEG comment segment (`een-sim esn=… ts=…`), which names the frame.
+pub fn jpeg_comment(bytes: &[u8]) -> Option<String> {
+    let start = bytes.windows(2).position(|w| w == [0xFF, 0xFE])?;
+    let len = usize::from(u16::from_be_bytes([
+        *bytes.get(start + 2)?,
+        *bytes.get(start + 3)?,
+    ]));
+    let text = bytes.get(start + 4..start + 2 + len)?;
+    String::from_utf8(text.to_vec()).ok()
+}
