@@ -78,6 +78,17 @@ impl Health {
         }
     }
 
+    /// Records a login. Success alone does not make the gallery ready: the camera list that
+    /// follows does, so `/readyz` turns 200 only when a first page view can be served warm.
+    pub fn record_login(&self, result: &Result<(), een::Error>) {
+        self.metrics.een_call("login", result.is_ok());
+        if let Err(error) = result
+            && let Some(status) = status_after(error)
+        {
+            self.set(status);
+        }
+    }
+
     /// Fails fast while the credentials are known to be rejected: retrying them on every page
     /// view could get the account locked. Only the keeper task retries, with backoff.
     pub fn gate(&self) -> Result<(), een::Error> {
@@ -169,7 +180,7 @@ pub fn spawn_keeper(
 async fn connect(client: &een::Client, directory: &Directory, health: &Health) -> bool {
     if client.session_state() != SessionState::LoggedIn {
         let login = client.login().await;
-        health.record("login", &login);
+        health.record_login(&login);
         if let Err(error) = login {
             tracing::warn!(error = %error, "EEN login failed");
             // A login failure that says nothing about EEN as a whole still is not a session.

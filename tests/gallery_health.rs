@@ -261,3 +261,55 @@ async fn readiness_follows_a_session_lost_mid_run() {
     assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
     assert!(app.sim.stats().sessions_created >= 2);
 }
+
+#[tokio::test]
+async fn shutdown_drains_for_a_bounded_time_even_with_a_request_hanging() {
+    let test_app = start().await;
+    let esn = test_app.online_camera().esn.expect("esn");
+    test_app.sim.set_faults(een_gallery::sim::Faults {
+        endpoint_latency: [(Endpoint::AssetImage, Duration::from_secs(60))].into(),
+        ..Default::default()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::serve(
+        listener,
+        test_app.router.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+        Duration::from_millis(200),
+    ));
+    // An image request that EEN will not answer for a minute.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let hanging = tokio::spawn(
+        client
+            .get(format!(
+                "http://{addr}/cameras/{esn}/images/20200101000000.000.jpg"
+            ))
+            .send(),
+    );
+    // Wait until the request is in flight at EEN (counted when it ends, but the in-flight peak
+    // rises when it starts), then ask the server to stop.
+    test_app.sim.reset_stats();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while test_app.sim.stats().images_in_flight_peak == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the image request reached the simulator");
+    stop.send(()).expect("server running");
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stops after the drain time, not after EEN answers")
+        .expect("server task")
+        .expect("server result");
+    hanging.abort();
+}

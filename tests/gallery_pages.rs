@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use een_gallery::EenTimestamp;
-use een_gallery::sim::{Endpoint, Faults, SimCamera};
+use een_gallery::sim::{Endpoint, ErrorFault, Faults, SimCamera};
 use gallery_support::{Options, TestApp, attrs, jpeg_comment, sel, start, start_with, text};
 use scraper::Html;
 
@@ -379,4 +379,94 @@ async fn late_images_show_the_placeholder_at_the_page_deadline() {
     let widths = attrs(&html, "#frames img", "width");
     assert_eq!(widths.len(), 20);
     assert_eq!(attrs(&html, "#frames img", "alt").len(), 20);
+}
+
+#[tokio::test]
+async fn a_slow_image_list_gives_a_503_at_the_page_deadline_instead_of_hanging() {
+    let app = start_with(Options {
+        settings: een_gallery::Settings {
+            page_deadline: Duration::from_millis(200),
+            ..Default::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let esn = esn_of(&app.online_camera());
+    app.sim.set_faults(Faults {
+        endpoint_latency: [(Endpoint::ListImage, Duration::from_secs(30))].into(),
+        ..Faults::default()
+    });
+    let response = app.get(&format!("/cameras/{esn}")).await;
+    assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        text(&response.html(), "#error h1").as_deref(),
+        Some("Eagle Eye Networks is unreachable")
+    );
+}
+
+#[tokio::test]
+async fn bridges_are_not_cameras_of_the_gallery() {
+    let app = start().await;
+    let bridge = app
+        .sim
+        .cameras()
+        .into_iter()
+        .find(|c| c.kind == een_gallery::sim::DeviceKind::Bridge && c.esn.is_some())
+        .expect("the demo has a bridge");
+    let response = app.get(&format!("/cameras/{}", esn_of(&bridge))).await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        text(&response.html(), "#error h1").as_deref(),
+        Some("Camera not found")
+    );
+}
+
+#[tokio::test]
+async fn the_camera_list_is_served_from_the_cache_and_refreshed_in_the_background() {
+    // A long TTL: views reuse the list the keeper loaded.
+    let cached = start().await;
+    cached.sim.reset_stats();
+    for seed in 1..=3 {
+        cached.page(&format!("/?seed={seed}")).await;
+    }
+    assert_eq!(cached.sim.stats().count(Endpoint::DeviceList), 0);
+
+    // A zero TTL: every view is served from the cache at once and starts a background refresh.
+    let stale = start_with(Options {
+        settings: een_gallery::Settings {
+            camera_list_ttl: Duration::ZERO,
+            ..Default::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    // While EEN's device list fails, views still render from the old list, and each stale
+    // view starts a background refresh.
+    stale.sim.set_faults(Faults {
+        errors: vec![ErrorFault::always(Some(Endpoint::DeviceList), 503)],
+        ..Faults::default()
+    });
+    stale.sim.reset_stats();
+    let page = stale.get("/?seed=4").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(attrs(&page.html(), "#cameras li.tile", "data-esn").len(), 9);
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while stale.sim.stats().count(Endpoint::DeviceList) == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("a background refresh reached EEN");
+
+    // A device list that takes 30 s does not hold up a view: it would pass the page deadline.
+    stale.sim.set_faults(Faults {
+        endpoint_latency: [(Endpoint::DeviceList, Duration::from_secs(30))].into(),
+        ..Faults::default()
+    });
+    for seed in 5..=6 {
+        assert_eq!(
+            stale.get(&format!("/?seed={seed}")).await.status,
+            StatusCode::OK
+        );
+    }
 }

@@ -47,7 +47,7 @@ pub async fn grid(
         Some(seed) => seed.parse().map_err(|_| AppError::BadRequest("seed"))?,
         None => new_seed(),
     };
-    let cameras = state.directory.get().await?;
+    let cameras = within(deadline, state.directory.get()).await?;
     let chosen = choose(cameras.attached(), seed);
     let previews = state.images.fetch_latest(&chosen, deadline).await;
     let now = EenTimestamp::now();
@@ -139,13 +139,12 @@ pub async fn camera(
         Some(text) => Some(parse_timestamp(text)?),
         None => None,
     };
-    let cameras = state.directory.get().await?;
+    let cameras = within(deadline, state.directory.get()).await?;
     let camera = cameras.camera(&esn).ok_or(AppError::CameraNotFound)?;
-    let timestamps = match state
+    let listing = state
         .images
-        .list(&esn, before.map_or(Before::Now, Before::At), PAGE_SIZE)
-        .await
-    {
+        .list(&esn, before.map_or(Before::Now, Before::At), PAGE_SIZE);
+    let timestamps = match within(deadline, listing).await {
         Err(een::Error::NotFound) => Vec::new(),
         listed => listed?,
     };
@@ -329,6 +328,16 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 /// Fallback for unknown routes.
 pub async fn not_found() -> AppError {
     AppError::NotFound
+}
+
+/// Waits for an EEN call no longer than the page deadline, so a page never hangs on EEN.
+async fn within<T>(
+    deadline: Instant,
+    call: impl Future<Output = Result<T, een::Error>>,
+) -> Result<T, een::Error> {
+    tokio::time::timeout_at(deadline, call)
+        .await
+        .unwrap_or(Err(een::Error::Timeout))
 }
 
 fn parse_esn(text: &str) -> Result<Esn> {
