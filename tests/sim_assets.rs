@@ -456,7 +456,7 @@ async fn sim_44_missing_images_unknown_and_forbidden_cameras() {
         .image("asset", &format!("c={esn};t=20100101000000.000;a=pre"))
         .await;
     assert_eq!(old.status(), 404, "outside retention");
-    let unknown = s.image("asset", &format!("c=deadbeef;t=now;a=pre")).await;
+    let unknown = s.image("asset", "c=deadbeef;t=now;a=pre").await;
     assert_eq!(unknown.status(), 404);
     let unknown_list = s
         .get("/asset/list/image.jpeg?c=deadbeef;t=now;a=pre;count=-1")
