@@ -13,7 +13,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
-use tracing::{Instrument, Span, field};
+use tracing::{Instrument, field};
 use url::Url;
 
 use super::error::AccountProblem;
@@ -264,9 +264,7 @@ impl Client {
                 .post(url)
                 .header(COOKIE, session.cookie.clone());
             let reply = self.send(request).await?;
-            let status = reply.status.as_u16();
-            Span::current().record("status", status);
-            match status {
+            match reply.status.as_u16() {
                 // 401: the session was already gone, which is what we wanted.
                 200..=299 | 401 => Ok(()),
                 s => Err(Error::Upstream(s)),
@@ -285,8 +283,6 @@ impl Client {
             "een",
             endpoint = op.endpoint,
             esn = field::Empty,
-            status = field::Empty,
-            attempt = field::Empty,
             duration_ms = field::Empty,
         );
         if let Some(esn) = op.esn {
@@ -324,7 +320,9 @@ impl Client {
         let mut retries = 0;
         let mut logged_in_again = false;
         let mut asset_retried = false;
-        for attempt in 1u32.. {
+        let mut attempt = 0u32;
+        loop {
+            attempt = attempt.saturating_add(1);
             if let Some(newer) = self
                 .inner
                 .sessions
@@ -333,23 +331,27 @@ impl Client {
             {
                 session = newer;
             }
-            Span::current().record("attempt", attempt);
             let url = endpoint(&session.api_base, path, query)?;
             // Judged at send time: a 401 to a request sent before the session ever worked may
             // be EEN still propagating it, even if a concurrent call succeeded meanwhile.
             let propagating = session.may_be_propagating();
-            let reply = match self.fetch(url, &session.cookie).await {
+            let span = tracing::debug_span!("attempt", n = attempt, status = field::Empty);
+            let outcome = self
+                .fetch(url, &session.cookie)
+                .instrument(span.clone())
+                .await;
+            let reply = match outcome {
                 Ok(reply) => reply,
                 Err(error) if error.is_transient() && retries < max_retries => {
                     retries += 1;
-                    tracing::info!(%error, retries, "EEN request failed; retrying");
+                    tracing::info!(%error, attempt, "EEN request failed; retrying");
                     self.backoff(retries, None, deadline, error).await?;
                     continue;
                 }
                 Err(error) => return Err(error),
             };
             let status = reply.status.as_u16();
-            Span::current().record("status", status);
+            span.record("status", status);
             match status {
                 200..=299 => {
                     session.confirm();
@@ -357,13 +359,13 @@ impl Client {
                 }
                 401 if propagating && retries < max_retries => {
                     retries += 1;
-                    tracing::info!(retries, "new session not accepted yet; retrying");
+                    tracing::info!(attempt, "new session not accepted yet; retrying");
                     self.backoff(retries, None, deadline, Error::SessionExpired)
                         .await?;
                 }
                 401 if !logged_in_again => {
                     logged_in_again = true;
-                    tracing::info!("session rejected; logging in again");
+                    tracing::info!(attempt, "session rejected; logging in again");
                     session = self.session(Some(session.generation), deadline).await?;
                 }
                 401 => return Err(Error::SessionExpired),
@@ -377,7 +379,7 @@ impl Client {
                         return Err(error);
                     }
                     retries += 1;
-                    tracing::info!(status, retries, "EEN asked to try again; backing off");
+                    tracing::info!(attempt, status, "EEN asked to try again; backing off");
                     let hint = wire::retry_after(&reply.headers);
                     self.backoff(retries, hint, deadline, error).await?;
                 }
@@ -390,7 +392,7 @@ impl Client {
                         return Err(Error::NotFound);
                     }
                     asset_retried = true;
-                    tracing::info!("no matching asset yet; retrying once");
+                    tracing::info!(attempt, "no matching asset yet; retrying once");
                     self.backoff(1, None, deadline, Error::NotFound).await?;
                 }
                 404 => {
@@ -400,7 +402,6 @@ impl Client {
                 s => return Err(Error::Upstream(s)),
             }
         }
-        unreachable!("the attempt counter does not run out")
     }
 
     /// GET `url` with the session cookie, following redirects within EEN's domain.
@@ -521,38 +522,38 @@ impl Client {
 
     /// Authenticate then authorize, retrying what is worth retrying.
     async fn log_in(&self, number: u64, deadline: Instant) -> Result<Session, Error> {
-        let span = tracing::info_span!("een_login", status = field::Empty, attempt = field::Empty);
-        async {
-            let max_retries = self.inner.config.max_retries;
-            let mut retries = 0;
-            let mut token_refused = false;
-            for attempt in 1u32.. {
-                Span::current().record("attempt", attempt);
-                match self.log_in_once(number).await {
-                    Ok(session) => {
-                        tracing::info!(api_host = session.api_base.host_str(), "logged in to EEN");
-                        return Ok(session);
-                    }
-                    // The single-use token expired or was refused between the two steps.
-                    Err((Error::Upstream(401), _)) if !token_refused => {
-                        token_refused = true;
-                        tracing::info!("EEN refused the login token; starting over");
-                    }
-                    Err((error, hint)) if error.is_transient() && retries < max_retries => {
-                        retries += 1;
-                        tracing::info!(%error, retries, "EEN login failed; retrying");
-                        self.backoff(retries, hint, deadline, error).await?;
-                    }
-                    Err((error, _)) => {
-                        tracing::warn!(%error, "EEN login failed");
-                        return Err(error);
-                    }
+        let max_retries = self.inner.config.max_retries;
+        let mut retries = 0;
+        let mut token_refused = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt = attempt.saturating_add(1);
+            let span = tracing::info_span!("een_login", attempt);
+            let outcome = self.log_in_once(number).instrument(span.clone()).await;
+            match outcome {
+                Ok(session) => {
+                    span.in_scope(|| {
+                        let api_host = session.api_base.host_str();
+                        tracing::info!(api_host, "logged in to EEN");
+                    });
+                    return Ok(session);
+                }
+                // The single-use token expired or was refused between the two steps.
+                Err((Error::Upstream(401), _)) if !token_refused => {
+                    token_refused = true;
+                    span.in_scope(|| tracing::info!("EEN refused the login token; starting over"));
+                }
+                Err((error, hint)) if error.is_transient() && retries < max_retries => {
+                    retries += 1;
+                    span.in_scope(|| tracing::info!(%error, "EEN login failed; retrying"));
+                    self.backoff(retries, hint, deadline, error).await?;
+                }
+                Err((error, _)) => {
+                    span.in_scope(|| tracing::warn!(%error, "EEN login failed"));
+                    return Err(error);
                 }
             }
-            unreachable!("the attempt counter does not run out")
         }
-        .instrument(span)
-        .await
     }
 
     async fn log_in_once(&self, number: u64) -> Result<Session, LoginFailure> {
@@ -588,7 +589,6 @@ impl Client {
             .send(self.inner.http.post(url).json(&credentials))
             .await
             .map_err(no_hint)?;
-        Span::current().record("status", reply.status.as_u16());
         match reply.status.as_u16() {
             200 => {}
             401 => return Err((Error::InvalidCredentials, None)),
@@ -611,7 +611,6 @@ impl Client {
             .send(self.inner.http.post(url).json(&body))
             .await
             .map_err(no_hint)?;
-        Span::current().record("status", reply.status.as_u16());
         match reply.status.as_u16() {
             200 => {}
             401 => return Err((Error::Upstream(401), None)),
