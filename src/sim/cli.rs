@@ -153,3 +153,69 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        sim: SimArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<SimConfig, String> {
+        let cli = Cli::try_parse_from(std::iter::once("sim").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        cli.sim.config().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_are_the_realistic_demo_on_port_9000() {
+        let config = parse(&[]).unwrap();
+        assert_eq!(config.bind, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(config.base_domain, "eagleeyenetworks.com");
+        assert!(config.cookie_domain && config.trailing_slash_500);
+        assert_eq!(config.session_ttl, Duration::from_secs(14_400));
+        assert_eq!(config.faults.latency, Duration::ZERO);
+        assert!(config.faults.errors.is_empty());
+    }
+
+    #[test]
+    fn flags_set_faults_and_switches() {
+        let config = parse(&[
+            "--bind=0.0.0.0:0",
+            "--base-domain=een.test",
+            "--no-cookie-domain",
+            "--session-ttl-secs=5",
+            "--latency-ms=40",
+            "--jitter-ms=10",
+            "--error-rate=0.25",
+            "--error-status=502",
+            "--unauthorized-after-login=2",
+            "--rate-limit=50",
+            "--missing-image-as-400",
+        ])
+        .unwrap();
+        assert_eq!(config.base_domain, "een.test");
+        assert!(!config.cookie_domain);
+        assert_eq!(config.session_ttl, Duration::from_secs(5));
+        assert_eq!(config.faults.latency, Duration::from_millis(40));
+        assert_eq!(config.faults.jitter, Duration::from_millis(10));
+        assert_eq!(config.faults.errors.len(), 1);
+        assert_eq!(config.faults.errors[0].status, 502);
+        assert_eq!(config.faults.unauthorized_after_login, 2);
+        assert_eq!(config.faults.rate_limit_per_second, Some(50));
+        assert!(config.faults.missing_image_as_400);
+    }
+
+    #[test]
+    fn nonsense_is_refused() {
+        assert!(parse(&["--error-rate=2"]).is_err());
+        assert!(parse(&["--error-status=418"]).is_err());
+        assert!(parse(&["--preview-interval-ms=0"]).is_err());
+        assert!(parse(&["--bind=nowhere"]).is_err());
+    }
+}
