@@ -50,11 +50,19 @@ pub async fn grid(
     let cameras = within(deadline, state.directory.get()).await?;
     let chosen = choose(cameras.attached(), seed);
     let previews = state.images.fetch_latest(&chosen, deadline).await;
+    // Placeholders take the size of the previews that arrived, so the tiles line up.
+    let size = previews
+        .iter()
+        .find_map(|f| match f {
+            Fetch::Ready(image) => jpeg_size(&image.bytes),
+            _ => None,
+        })
+        .unwrap_or(PLACEHOLDER_SIZE);
     let now = EenTimestamp::now();
     let tiles = chosen
         .iter()
         .zip(previews)
-        .filter_map(|(esn, preview)| Some(tile(cameras.camera(esn)?, preview, now)))
+        .filter_map(|(esn, preview)| Some(tile(cameras.camera(esn)?, preview, now, size)))
         .collect::<Vec<_>>();
     let total = cameras.attached().len();
     let page = GridPage {
@@ -83,29 +91,30 @@ fn choose(attached: &[Esn], seed: u64) -> Vec<Esn> {
     attached.sample(&mut rng, GRID_SIZE).cloned().collect()
 }
 
-fn tile(camera: &een::Camera, preview: Fetch<Image>, now: EenTimestamp) -> Tile {
+fn tile(camera: &een::Camera, preview: Fetch<Image>, now: EenTimestamp, size: (u16, u16)) -> Tile {
     let alt = format!("Latest image from {}", camera.name);
     let (image, age) = match preview {
-        Fetch::Ready(image) => (
-            ImageView {
+        Fetch::Ready(image) => {
+            let (width, height) = jpeg_size(&image.bytes).unwrap_or(size);
+            let view = ImageView {
                 src: pages::image_href(&camera.esn, image.timestamp),
-                width: jpeg_size(&image.bytes).map_or(PLACEHOLDER_SIZE.0, |s| s.0),
-                height: jpeg_size(&image.bytes).map_or(PLACEHOLDER_SIZE.1, |s| s.1),
+                width,
+                height,
                 alt,
                 state: "ready",
-            },
-            pages::age(now, image.timestamp),
-        ),
+            };
+            (view, pages::age(now, image.timestamp))
+        }
         Fetch::Failed(error) if matches!(*error, een::Error::NotFound) => (
-            ImageView::placeholder(alt, "none", PLACEHOLDER_SIZE),
+            ImageView::placeholder(alt, "none", size),
             "No images".to_owned(),
         ),
         Fetch::Failed(_) => (
-            ImageView::placeholder(alt, "failed", PLACEHOLDER_SIZE),
+            ImageView::placeholder(alt, "failed", size),
             "Image unavailable".to_owned(),
         ),
         Fetch::Late => (
-            ImageView::placeholder(alt, "late", PLACEHOLDER_SIZE),
+            ImageView::placeholder(alt, "late", size),
             "Image still loading".to_owned(),
         ),
     };
