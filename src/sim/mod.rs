@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::Serialize;
+mod frames;
 
 /// The demo user's login name (the public EEN demo account's, as the original app used).
 pub const DEMO_USERNAME: &str = "demo@een.com";
