@@ -278,34 +278,53 @@ enum Paint {
     Solid(Rgb),
     /// Blend towards a colour with the given opacity.
     Blend(Rgb, f32),
-    /// Multiply by a factor (shadows, darkening strips).
+    /// Multiply by a factor below 1 (shadows, darkening strips).
     Shade(f32),
     /// Add light (lamps at night).
     Add(Rgb),
     /// A vertical gradient between two rows (pixel y), clamped outside them.
     VGrad(Rgb, Rgb, f32, f32),
-    /// A colour with fine per-pixel grain (carpet, asphalt, concrete), seeded.
-    Grain(Rgb, u8, u64),
+    /// Fine per-pixel grain on what is there (carpet, asphalt, concrete), seeded.
+    Grain(u8, u64),
 }
 
 impl Paint {
-    fn apply(self, p: &mut Rgb, x: usize, y: usize) {
-        *p = match self {
-            Paint::Solid(c) => c,
-            Paint::Blend(c, a) => mix(*p, c, a),
-            Paint::Shade(f) => shade(*p, f),
-            Paint::Add(c) => [0, 1, 2].map(|i| p[i].saturating_add(c[i])),
-            Paint::VGrad(top, bottom, y0, y1) => mix(
-                top,
-                bottom,
-                ((y as f32 + 0.5 - y0) / (y1 - y0).max(1.0)).clamp(0.0, 1.0),
-            ),
-            Paint::Grain(c, amp, seed) => {
-                let h = mix64(seed ^ ((y as u64) << 32 | x as u64));
-                let d = (h % (2 * u64::from(amp) + 1)) as i32 - i32::from(amp);
-                c.map(|v| (i32::from(v) + d).clamp(0, 255) as u8)
+    /// Paints pixels `row[..]` of canvas row `y`, whose first pixel is at column `x0`.
+    /// Per-row work (the gradient's colour, fixed-point factors) is done once per span.
+    fn fill(self, row: &mut [Rgb], x0: usize, y: usize) {
+        match self {
+            Paint::Solid(c) => row.fill(c),
+            Paint::VGrad(top, bottom, y0, y1) => {
+                let t = (y as f32 + 0.5 - y0) / (y1 - y0).max(1.0);
+                row.fill(mix(top, bottom, t.clamp(0.0, 1.0)));
             }
-        };
+            Paint::Blend(c, a) => {
+                let a = (a.clamp(0.0, 1.0) * 256.0) as u32;
+                let add = c.map(|v| u32::from(v) * a);
+                for p in row {
+                    *p = [0, 1, 2].map(|i| ((u32::from(p[i]) * (256 - a) + add[i]) >> 8) as u8);
+                }
+            }
+            Paint::Shade(f) => {
+                let f = (f.clamp(0.0, 1.0) * 256.0) as u32;
+                for p in row {
+                    *p = p.map(|v| ((u32::from(v) * f) >> 8) as u8);
+                }
+            }
+            Paint::Add(c) => {
+                for p in row {
+                    *p = [0, 1, 2].map(|i| p[i].saturating_add(c[i]));
+                }
+            }
+            Paint::Grain(amp, seed) => {
+                let span = 2 * u64::from(amp) + 1;
+                for (x, p) in (x0..).zip(row) {
+                    let h = mix64(seed ^ ((y as u64) << 32 | x as u64));
+                    let d = (h % span) as i32 - i32::from(amp);
+                    *p = p.map(|v| (i32::from(v) + d).clamp(0, 255) as u8);
+                }
+            }
+        }
     }
 }
 
@@ -333,13 +352,11 @@ impl Canvas {
         if y < 0 || y >= self.h as i64 || y as f32 + 0.5 > self.clip_bottom {
             return;
         }
-        let a = (x0 - 0.5).ceil().max(0.0) as usize;
+        let a = ((x0 - 0.5).ceil().max(0.0) as usize).min(self.w);
         let b = ((x1 - 0.5).ceil().max(0.0) as usize).min(self.w);
         let y = y as usize;
         let row = y * self.w;
-        for x in a..b.max(a) {
-            paint.apply(&mut self.px[row + x], x, y);
-        }
+        paint.fill(&mut self.px[row + a..row + b.max(a)], a, y);
     }
 
     fn rows(&self, y0: f32, y1: f32) -> std::ops::Range<i64> {
@@ -460,28 +477,41 @@ fn daylight(local: &ZonedDateTime) -> f32 {
 }
 
 /// Applies exposure, night-mode desaturation and sensor noise to every pixel.
+///
+/// This runs over every pixel of every new frame, so it works from tables: gain per channel
+/// value, and noise per random byte (a triangular spread, the same on all three channels).
 fn expose(canvas: &mut Canvas, light: &Light, seed: u64) {
-    let gain = (light.gain * 256.0) as i32;
-    let sat = (light.saturation * 256.0) as i32;
+    let gain: [i16; 256] =
+        std::array::from_fn(|v| (v as f32 * light.gain).round().clamp(0.0, 255.0) as i16);
     let amp = i32::from(light.noise);
+    let noise: [i16; 256] =
+        std::array::from_fn(|b| (((b as i32 & 15) + (b as i32 >> 4) - 15) * amp / 8) as i16);
+    let sat = (light.saturation.clamp(0.0, 1.0) * 256.0) as i32;
+    let out = |v: i16, n: i16| (v + n).clamp(0, 255) as u8;
     let mut state = seed | 1;
     for chunk in canvas.px.chunks_mut(8) {
-        // xorshift64: eight noise bytes per step keeps this pass cheap.
+        // xorshift64: one step gives the noise bytes of eight pixels.
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        let mut bits = state;
-        for p in chunk {
-            let b = (bits & 0xFF) as i32;
-            bits >>= 8;
-            let n = ((b & 15) + (b >> 4) - 15) * amp / 8;
-            let [r, g, bl] = p.map(i32::from);
-            let y = (77 * r + 150 * g + 29 * bl) >> 8;
-            let f = |c: i32| {
-                let c = y + (((c - y) * sat) >> 8);
-                (((c * gain) >> 8) + n).clamp(0, 255) as u8
+        for (p, b) in chunk.iter_mut().zip(state.to_le_bytes()) {
+            let n = noise[usize::from(b)];
+            *p = match sat {
+                256 => p.map(|c| out(gain[usize::from(c)], n)),
+                0 => {
+                    let y =
+                        (77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2])) >> 8;
+                    [out(gain[y as usize], n); 3]
+                }
+                _ => {
+                    let [r, g, bl] = p.map(i32::from);
+                    let y = (77 * r + 150 * g + 29 * bl) >> 8;
+                    [r, g, bl].map(|c| {
+                        let c = (y + (((c - y) * sat) >> 8)).clamp(0, 255);
+                        out(gain[c as usize], n)
+                    })
+                }
             };
-            *p = [f(r), f(g), f(bl)];
         }
     }
 }
@@ -1803,16 +1833,7 @@ impl Sketch {
 
 fn grain(s: &mut Sketch, x0: f32, y0: f32, x1: f32, y1: f32, rng: &mut Rng) {
     let seed = rng.next_u64();
-    let (ax, ay, bx, by) = (x0 * s.w, y0 * s.h, x1 * s.w, y1 * s.h);
-    for y in s.c.rows(ay, by) {
-        let lo = (ax - 0.5).ceil().max(0.0) as usize;
-        let hi = ((bx - 0.5).ceil().max(0.0) as usize).min(s.c.w);
-        let row = y as usize * s.c.w;
-        for x in lo..hi {
-            let p = &mut s.c.px[row + x];
-            Paint::Grain(*p, 10, seed).apply(p, x, y as usize);
-        }
-    }
+    s.rect(x0, y0, x1, y1, Paint::Grain(10, seed));
 }
 
 /// A one-point-perspective box: back wall rectangle, walls to the image corners.
