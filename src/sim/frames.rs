@@ -135,6 +135,7 @@ impl Frames {
             h: usize::from(self.height),
             px: scene.base.clone(),
             clip_bottom: f32::MAX,
+            mask: None,
         };
         scene.draw_moving(&mut canvas, second, &local, light.sun);
         expose(
@@ -142,7 +143,7 @@ impl Frames {
             &light,
             mix64(scene.seed ^ mix64(second as u64)),
         );
-        scene.draw_glows(&mut canvas, light.night);
+        scene.draw_glows(&mut canvas, light.night, light.saturation);
         draw_osd(&mut canvas, &osd_time(&local), &camera.name);
         canvas
     }
@@ -336,6 +337,8 @@ struct Canvas {
     px: Vec<Rgb>,
     /// Shapes are clipped above this y (clouds stay in the sky).
     clip_bottom: f32,
+    /// Pixels shapes may not touch: furniture in front of people walking by.
+    mask: Option<Arc<[bool]>>,
 }
 
 impl Canvas {
@@ -345,6 +348,7 @@ impl Canvas {
             h,
             px: vec![[0, 0, 0]; w * h],
             clip_bottom: f32::MAX,
+            mask: None,
         }
     }
 
@@ -354,9 +358,24 @@ impl Canvas {
         }
         let a = ((x0 - 0.5).ceil().max(0.0) as usize).min(self.w);
         let b = ((x1 - 0.5).ceil().max(0.0) as usize).min(self.w);
-        let y = y as usize;
+        let (y, b) = (y as usize, b.max(a));
         let row = y * self.w;
-        paint.fill(&mut self.px[row + a..row + b.max(a)], a, y);
+        let Some(mask) = &self.mask else {
+            paint.fill(&mut self.px[row + a..row + b], a, y);
+            return;
+        };
+        // Paint the runs of unmasked pixels.
+        let mut x = a;
+        while x < b {
+            let start = x;
+            while x < b && !mask[row + x] {
+                x += 1;
+            }
+            if x > start {
+                paint.fill(&mut self.px[row + start..row + x], start, y);
+            }
+            x += 1;
+        }
     }
 
     fn rows(&self, y0: f32, y1: f32) -> std::ops::Range<i64> {
@@ -628,10 +647,11 @@ impl Kind {
         let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
         if has(&["park", "lot", "garage"]) {
             Kind::Parking
-        } else if has(&["hall", "corridor", "stair", "aisle"]) {
+        } else if has(&["hall", "corridor", "stair"]) {
             Kind::Hallway
         } else if has(&[
             "warehouse",
+            "aisle",
             "dock",
             "storage",
             "stock",
@@ -742,6 +762,8 @@ struct Scene {
     walkers: Vec<Walker>,
     cars: Vec<Car>,
     clocks: Vec<Clock>,
+    /// Final pixels covered by things in front of the walkers.
+    front: Option<Arc<[bool]>>,
 }
 
 impl Scene {
@@ -762,21 +784,24 @@ impl Scene {
             walkers: Vec::new(),
             cars: Vec::new(),
             clocks: Vec::new(),
+            front: None,
         };
         // Drawn at twice the size; `Sketch` scales normalised coordinates to that canvas.
         let mut sketch = Sketch {
             c: Canvas::new(usize::from(width) * 2, usize::from(height) * 2),
             w: w * 2.0,
             h: h * 2.0,
+            behind: None,
         };
         let mut rng = Rng(seed);
         match kind {
-            Kind::Room => scene.room(&mut sketch, &mut rng),
+            Kind::Room => scene.room(&mut sketch, &mut rng, &camera.name),
             Kind::Hallway => scene.hallway(&mut sketch, &mut rng),
             Kind::Warehouse => scene.warehouse(&mut sketch, &mut rng),
             Kind::Parking => scene.parking(&mut sketch, &mut rng),
             Kind::Entrance => scene.entrance(&mut sketch, &mut rng),
         }
+        scene.front = sketch.foreground_mask();
         scene.base = sketch.c.downsample_with_vignette();
         scene
     }
@@ -839,11 +864,14 @@ impl Scene {
         for clock in &self.clocks {
             draw_clock_hands(c, clock, local);
         }
-        for (i, car) in self.cars.iter().enumerate() {
-            self.draw_car(c, car, second, i as u64);
-        }
+        // People walk behind the furniture nearest the camera; cars drive in front of all.
+        c.mask = self.front.clone();
         for (i, walker) in self.walkers.iter().enumerate() {
             self.draw_walker(c, walker, second, i as u64);
+        }
+        c.mask = None;
+        for (i, car) in self.cars.iter().enumerate() {
+            self.draw_car(c, car, second, i as u64);
         }
     }
 
@@ -909,18 +937,25 @@ impl Scene {
         person.draw(c);
     }
 
-    fn draw_glows(&self, c: &mut Canvas, night: f32) {
+    /// Night lights, in colour or, when the camera is in monochrome night mode, in grey.
+    fn draw_glows(&self, c: &mut Canvas, night: f32, saturation: f32) {
         if night <= 0.01 {
             return;
         }
+        let tone = |color: Rgb| {
+            let y =
+                (77 * u32::from(color[0]) + 150 * u32::from(color[1]) + 29 * u32::from(color[2]))
+                    >> 8;
+            mix([y as u8; 3], color, saturation)
+        };
         for glow in &self.glows {
             match *glow {
                 Glow::Rect(x0, y0, x1, y1, color) => {
-                    c.rect(x0, y0, x1, y1, Paint::Blend(color, 0.85 * night));
+                    c.rect(x0, y0, x1, y1, Paint::Blend(tone(color), 0.85 * night));
                 }
                 Glow::Lamp(x, y, r, color) => {
                     for (k, a) in [(2.2, 0.12), (1.5, 0.16), (1.0, 0.22), (0.5, 0.5)] {
-                        let add = shade(color, a * night);
+                        let add = shade(tone(color), a * night);
                         c.ellipse(x, y, r * k, r * k * 0.8, Paint::Add(add));
                     }
                 }
@@ -932,7 +967,7 @@ impl Scene {
     // Layouts work in normalised coordinates (0..1 across and down) through `Sketch`; the
     // positions of moving things are kept in final pixels.
 
-    fn room(&mut self, s: &mut Sketch, rng: &mut Rng) {
+    fn room(&mut self, s: &mut Sketch, rng: &mut Rng, name: &str) {
         let bx0 = rng.range(0.10, 0.34);
         let bx1 = (bx0 + rng.range(0.44, 0.58)).min(0.92);
         let by0 = rng.range(0.07, 0.15);
@@ -946,7 +981,11 @@ impl Scene {
         // The back wall: three slots, each with a door, window, bookcase, board or poster.
         let wall_h = by1 - by0;
         let slot_w = (bx1 - bx0) / 3.0;
-        let mut items = [0u8, 1, 2, 3, 4, 5];
+        // Server rooms get no window: their racks stand in front of the wall.
+        let n = name.to_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
+        let server = has(&["server", "lab", "data", "network", "it "]);
+        let mut items = [0u8, if server { 5 } else { 1 }, 2, 3, 4, 5];
         for i in (1..items.len()).rev() {
             items.swap(i, rng.below(i + 1));
         }
@@ -1040,8 +1079,9 @@ impl Scene {
             };
             b.side_door(s, rng.chance(0.5), t0, t1, rng);
         }
-        // Furniture on the floor, then someone walking past in front of the back wall.
-        let walk_y = by1 + (1.0 - by1) * rng.range(0.25, 0.45);
+        // Someone walks past in front of the back wall, behind the furniture nearest the
+        // camera, which depends on what kind of room this is.
+        let walk_y = by1 + (1.0 - by1) * rng.range(0.22, 0.38);
         let person_h = (walk_y - by0) * 0.62;
         self.walkers.push(Walker {
             from: (s.px(bx0 - 0.15), s.py(walk_y), s.py(person_h)),
@@ -1050,27 +1090,89 @@ impl Scene {
             cross: 14 + rng.below(10) as i64,
             phase: rng.below(120) as i64,
         });
-        if rng.chance(0.5) {
-            plant(
+        let vp = b.vp();
+        let corner = if rng.chance(0.5) {
+            bx0 + 0.05
+        } else {
+            bx1 - 0.05
+        };
+        if server {
+            let count = 3 + rng.below(3);
+            let x0 = rng.range(bx0 + 0.01, (bx1 - 0.1 * count as f32).max(bx0 + 0.01));
+            for k in 0..count {
+                server_rack(
+                    s,
+                    x0 + 0.1 * k as f32,
+                    by1 + 0.03,
+                    (by1 - by0) * 0.85,
+                    vp,
+                    rng,
+                );
+            }
+            s.begin_foreground();
+            desk(
                 s,
-                if rng.chance(0.5) {
-                    bx0 + 0.05
-                } else {
-                    bx1 - 0.05
-                },
-                by1 + 0.07,
-                0.1,
+                rng.range(0.25, 0.75),
+                rng.range(0.9, 0.97),
+                0.28,
+                vp,
+                rng,
+            );
+        } else if has(&[
+            "conference",
+            "meeting",
+            "break",
+            "kitchen",
+            "board",
+            "training",
+        ]) {
+            plant(s, corner, by1 + 0.07, 0.1);
+            s.begin_foreground();
+            meeting_table(
+                s,
+                rng.range(0.4, 0.6),
+                rng.range(0.84, 0.9),
+                rng.range(0.4, 0.5),
+                vp,
+                rng,
+            );
+        } else if has(&["lobby", "reception", "waiting", "front desk"]) {
+            plant(s, corner, by1 + 0.07, 0.12);
+            s.begin_foreground();
+            sofa(
+                s,
+                rng.range(0.25, 0.75),
+                rng.range(0.92, 0.98),
+                rng.range(0.3, 0.4),
+                vp,
+                rng,
+            );
+        } else if has(&[
+            "retail", "store", "shop", "register", "cash", "counter", "checkout",
+        ]) {
+            s.begin_foreground();
+            counter(
+                s,
+                rng.range(0.35, 0.65),
+                rng.range(0.88, 0.95),
+                rng.range(0.4, 0.5),
+                vp,
+                rng,
+            );
+        } else {
+            if rng.chance(0.5) {
+                plant(s, corner, by1 + 0.07, 0.1);
+            }
+            s.begin_foreground();
+            desk(
+                s,
+                rng.range(0.3, 0.7),
+                rng.range(0.86, 0.94),
+                rng.range(0.26, 0.36),
+                vp,
+                rng,
             );
         }
-        let desk_x = rng.range(0.3, 0.7);
-        desk(
-            s,
-            desk_x,
-            rng.range(0.86, 0.94),
-            rng.range(0.26, 0.36),
-            b.vp(),
-            rng,
-        );
     }
 
     fn hallway(&mut self, s: &mut Sketch, rng: &mut Rng) {
@@ -1231,7 +1333,8 @@ impl Scene {
             let far = lerp_pt(near, (vx, vy), 0.9);
             s.line(near, far, 0.012, Paint::Solid([226, 196, 40]));
         }
-        // A stack of boxes on a pallet.
+        // A stack of boxes on a pallet, in front of the walkway.
+        s.begin_foreground();
         let px0 = rng.range(0.55, 0.7);
         let py1 = rng.range(0.8, 0.9);
         s.rect(
@@ -1317,6 +1420,9 @@ impl Scene {
         // Two rows of stalls with parked cars facing the camera.
         for (row, depth) in [(0usize, 0.3f32), (1, 0.72)] {
             let line_y = lerp(ground, 1.0, depth);
+            if row == 1 {
+                s.begin_foreground();
+            }
             let scale = (line_y - hv) / (1.0 - hv);
             let stall = 0.3 * scale;
             let mut u = -0.1 + rng.range(0.0, stall);
@@ -1786,9 +1892,34 @@ struct Sketch {
     c: Canvas,
     w: f32,
     h: f32,
+    /// The picture as it was before the foreground was drawn.
+    behind: Option<Vec<Rgb>>,
 }
 
 impl Sketch {
+    /// Marks the start of the foreground: what is drawn from here on hides people walking by.
+    fn begin_foreground(&mut self) {
+        self.behind = Some(self.c.px.clone());
+    }
+
+    /// Final-size mask of the foreground (pixels where most of the 2x2 block changed).
+    fn foreground_mask(&self) -> Option<Arc<[bool]>> {
+        let behind = self.behind.as_ref()?;
+        let (w, h) = (self.c.w / 2, self.c.h / 2);
+        let changed = |x: usize, y: usize| {
+            usize::from(self.c.px[y * self.c.w + x] != behind[y * self.c.w + x])
+        };
+        Some(
+            (0..w * h)
+                .map(|i| {
+                    let (x, y) = (2 * (i % w), 2 * (i / w));
+                    changed(x, y) + changed(x + 1, y) + changed(x, y + 1) + changed(x + 1, y + 1)
+                        >= 2
+                })
+                .collect(),
+        )
+    }
+
     /// Final-frame pixel x of a normalised x (the sketch is drawn at twice the size).
     fn px(&self, u: f32) -> f32 {
         u * self.w / 2.0
@@ -2070,25 +2201,54 @@ fn plant(s: &mut Sketch, x: f32, bottom: f32, size: f32) {
     }
 }
 
-/// A desk seen from the camera: top in perspective, front panel, a monitor and a chair.
-fn desk(s: &mut Sketch, cx: f32, front: f32, width: f32, vp: (f32, f32), rng: &mut Rng) {
-    let wood = rng.pick(&[
-        [176, 140, 100],
-        [200, 196, 188],
-        [120, 88, 60],
-        [90, 90, 96],
-    ]);
-    let top_y = front - 0.13;
-    let (x0, x1) = (cx - width / 2.0, cx + width / 2.0);
-    let back = |p: (f32, f32)| lerp_pt(p, vp, 0.22);
-    let (b0, b1) = (back((x0, top_y)), back((x1, top_y)));
+/// A box standing on the floor: the front face spans `x0..x1` up from `bottom` by `height`;
+/// the top and the side facing the vanishing point recede towards it by `depth` (0..1).
+#[allow(clippy::too_many_arguments)]
+fn block(
+    s: &mut Sketch,
+    x0: f32,
+    x1: f32,
+    bottom: f32,
+    height: f32,
+    depth: f32,
+    vp: (f32, f32),
+    color: Rgb,
+) {
+    let top = bottom - height;
+    let back = |p: (f32, f32)| lerp_pt(p, vp, depth);
+    let side_x = if x1 < vp.0 {
+        Some(x1)
+    } else if x0 > vp.0 {
+        Some(x0)
+    } else {
+        None
+    };
+    if let Some(x) = side_x {
+        s.poly(
+            &[(x, top), (x, bottom), back((x, bottom)), back((x, top))],
+            Paint::Solid(shade(color, 0.78)),
+        );
+    }
     s.poly(
-        &[(x0, top_y), (x1, top_y), b1, b0],
-        Paint::Solid(shade(wood, 1.1)),
+        &[(x0, top), (x1, top), back((x1, top)), back((x0, top))],
+        Paint::Solid(shade(color, 1.12)),
     );
-    s.rect(x0, top_y, x1, front, Paint::Solid(shade(wood, 0.75)));
-    s.rect(x0, top_y, x1, top_y + 0.012, Paint::Solid(shade(wood, 0.9)));
-    // Monitor with a lit screen.
+    s.rect(x0, top, x1, bottom, Paint::Solid(color));
+}
+
+const WOODS: [Rgb; 4] = [
+    [176, 140, 100],
+    [200, 196, 188],
+    [120, 88, 60],
+    [90, 90, 96],
+];
+
+/// A desk with a monitor, and the back of an office chair in front of it.
+fn desk(s: &mut Sketch, cx: f32, front: f32, width: f32, vp: (f32, f32), rng: &mut Rng) {
+    let wood = rng.pick(&WOODS);
+    let (x0, x1) = (cx - width / 2.0, cx + width / 2.0);
+    let top_y = front - 0.13;
+    block(s, x0, x1, front, 0.13, 0.22, vp, shade(wood, 0.8));
     let (mx, my) = lerp_pt((cx, top_y), vp, 0.12);
     let mw = width * 0.32;
     s.rect(
@@ -2105,19 +2265,15 @@ fn desk(s: &mut Sketch, cx: f32, front: f32, width: f32, vp: (f32, f32), rng: &m
         my - 0.035,
         Paint::Solid([30, 30, 34]),
     );
+    let (sy0, sy1) = (my - 0.122, my - 0.043);
+    let screen = Paint::VGrad([90, 140, 200], [40, 70, 120], s.py(sy0), s.py(sy1));
     s.rect(
         mx - mw / 2.0 + 0.006,
-        my - 0.122,
+        sy0,
         mx + mw / 2.0 - 0.006,
-        my - 0.043,
-        Paint::VGrad(
-            [90, 140, 200],
-            [40, 70, 120],
-            s.py(my - 0.122),
-            s.py(my - 0.043),
-        ),
+        sy1,
+        screen,
     );
-    // The back of an office chair in front of the desk.
     let chx = cx + rng.range(-0.06, 0.06);
     s.rect(
         chx - 0.05,
@@ -2127,6 +2283,124 @@ fn desk(s: &mut Sketch, cx: f32, front: f32, width: f32, vp: (f32, f32), rng: &m
         Paint::Solid([40, 40, 46]),
     );
     s.circle(chx, front - 0.11, 0.05, Paint::Solid([40, 40, 46]));
+}
+
+/// A long table with chairs on both sides.
+fn meeting_table(s: &mut Sketch, cx: f32, front: f32, width: f32, vp: (f32, f32), rng: &mut Rng) {
+    let wood = rng.pick(&WOODS);
+    let chair = rng.pick(&[[40, 40, 46], [150, 40, 40], [40, 70, 130], [60, 110, 80]]);
+    let (x0, x1) = (cx - width / 2.0, cx + width / 2.0);
+    let seats = 3 + rng.below(2);
+    let seat_x = |k: usize| lerp(x0, x1, (k as f32 + 0.5) / seats as f32);
+    // Chairs on the far side show their backs above the table top.
+    for k in 0..seats {
+        let (bx, by) = lerp_pt((seat_x(k), front - 0.08), vp, 0.42);
+        s.rect(
+            bx - 0.03,
+            by - 0.1,
+            bx + 0.03,
+            by,
+            Paint::Solid(shade(chair, 0.8)),
+        );
+    }
+    block(s, x0, x1, front - 0.02, 0.07, 0.4, vp, shade(wood, 0.85));
+    s.rect(
+        x0 + 0.02,
+        front - 0.02,
+        x0 + 0.03,
+        front + 0.02,
+        Paint::Solid(shade(wood, 0.5)),
+    );
+    s.rect(
+        x1 - 0.03,
+        front - 0.02,
+        x1 - 0.02,
+        front + 0.02,
+        Paint::Solid(shade(wood, 0.5)),
+    );
+    for k in 0..seats {
+        let x = seat_x(k) + rng.range(-0.01, 0.01);
+        s.rect(
+            x - 0.035,
+            front - 0.05,
+            x + 0.035,
+            front + 0.04,
+            Paint::Solid(chair),
+        );
+    }
+}
+
+/// A sofa facing away from the camera towards the room.
+fn sofa(s: &mut Sketch, cx: f32, front: f32, width: f32, vp: (f32, f32), rng: &mut Rng) {
+    let cloth = rng.pick(&[
+        [150, 60, 50],
+        [60, 80, 120],
+        [90, 110, 80],
+        [120, 110, 100],
+        [50, 50, 56],
+    ]);
+    let (x0, x1) = (cx - width / 2.0, cx + width / 2.0);
+    // Far to near: the seat, the arms, then the backrest seen from behind.
+    block(s, x0 + 0.02, x1 - 0.02, front - 0.04, 0.08, 0.25, vp, cloth);
+    for (a0, a1) in [(x0 - 0.01, x0 + 0.025), (x1 - 0.025, x1 + 0.01)] {
+        block(s, a0, a1, front, 0.11, 0.3, vp, shade(cloth, 0.85));
+    }
+    block(s, x0, x1, front, 0.14, 0.05, vp, shade(cloth, 0.7));
+}
+
+/// A shop counter with a till.
+fn counter(s: &mut Sketch, cx: f32, front: f32, width: f32, vp: (f32, f32), rng: &mut Rng) {
+    let color = rng.pick(&[[200, 200, 196], [150, 110, 80], [60, 90, 130]]);
+    let (x0, x1) = (cx - width / 2.0, cx + width / 2.0);
+    block(s, x0, x1, front, 0.17, 0.18, vp, color);
+    s.rect(
+        x0,
+        front - 0.17,
+        x1,
+        front - 0.155,
+        Paint::Solid(shade(color, 0.6)),
+    );
+    let tx = lerp(x0, x1, rng.range(0.2, 0.8));
+    let (tx, ty) = lerp_pt((tx, front - 0.17), vp, 0.08);
+    block(s, tx - 0.04, tx + 0.04, ty, 0.035, 0.15, vp, [40, 40, 44]);
+    s.rect(
+        tx - 0.025,
+        ty - 0.09,
+        tx + 0.025,
+        ty - 0.04,
+        Paint::Solid([30, 30, 34]),
+    );
+    s.rect(
+        tx - 0.02,
+        ty - 0.085,
+        tx + 0.02,
+        ty - 0.047,
+        Paint::Solid([70, 140, 110]),
+    );
+}
+
+/// A server rack cabinet with status lights.
+fn server_rack(s: &mut Sketch, x0: f32, bottom: f32, height: f32, vp: (f32, f32), rng: &mut Rng) {
+    let x1 = x0 + 0.09;
+    block(s, x0, x1, bottom, height, 0.06, vp, [38, 40, 46]);
+    let units = 8;
+    for u in 0..units {
+        let y = bottom - height + 0.015 + u as f32 * (height - 0.03) / units as f32;
+        s.rect(
+            x0 + 0.008,
+            y,
+            x1 - 0.008,
+            y + 0.012,
+            Paint::Solid([60, 62, 70]),
+        );
+        for k in 0..3 {
+            if rng.chance(0.6) {
+                let led = rng.pick(&[[60, 220, 90], [240, 180, 40], [60, 160, 240]]);
+                let lx = x0 + 0.014 + k as f32 * 0.01;
+                s.rect(lx, y + 0.004, lx + 0.005, y + 0.009, Paint::Solid(led));
+            }
+        }
+    }
 }
 
 /// A parked car seen from the front, centred on `cx` with its bumper at `bottom`.
