@@ -2809,4 +2809,54 @@ mod tests {
         assert!(comment(&jpeg).starts_with("een-sim esn=eee"));
         decode(&jpeg, 320, 240);
     }
+
+    #[test]
+    fn people_walk_behind_the_furniture_nearest_the_camera() {
+        let frames = Frames::new(320, 240);
+        let cam = camera("100abc08", "Office 12", "UTC");
+        let scene = frames.scene(&cam);
+        let front = scene.front.clone().expect("an office has a desk in front");
+        let walker = scene.walkers[0];
+        let local = EenTimestamp::from_millis(0).in_zone(&TimeZone::UTC);
+        // Each second someone is in view: they change the picture, never the furniture.
+        let mut seen = 0;
+        for second in (0..walker.period)
+            .filter(|t| (t + walker.phase).rem_euclid(walker.period) < walker.cross)
+        {
+            let mut c = Canvas {
+                w: 320,
+                h: 240,
+                px: scene.base.clone(),
+                clip_bottom: f32::MAX,
+                mask: None,
+            };
+            let mut empty = Canvas {
+                w: 320,
+                h: 240,
+                px: scene.base.clone(),
+                clip_bottom: f32::MAX,
+                mask: None,
+            };
+            scene.draw_moving(&mut c, second, &local, 1.0);
+            scene.draw_moving(
+                &mut empty,
+                walker.period + walker.cross - walker.phase,
+                &local,
+                1.0,
+            );
+            for (i, &covered) in front.iter().enumerate() {
+                if covered {
+                    assert_eq!(c.px[i], scene.base[i], "furniture pixel {i} painted over");
+                }
+            }
+            seen += c.px.iter().zip(&empty.px).filter(|(a, b)| a != b).count();
+        }
+        assert!(seen > 1000, "the walker was drawn ({seen} pixels)");
+    }
+
+    #[test]
+    fn frames_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Frames>();
+    }
 }
