@@ -132,7 +132,7 @@ fn now_ms() -> i64 {
 /// frames from `t` on (at or after), oldest first. With `e`: the frames from `t` to `e`
 /// (inclusive), oldest first, limited by a positive `count`, or the newest `|count|` of them
 /// newest first for a negative one.
-pub(crate) fn list(state: &SimState, ctx: &Ctx, _faults: &Faults) -> Result<Response, ApiError> {
+pub(crate) fn list(state: &SimState, ctx: &Ctx) -> Result<Response, ApiError> {
     reject_unknown(state, ctx, &[LIST_PARAMS])?;
     let camera = camera(state, ctx)?;
     let start = time(ctx, &["start_timestamp", "t"], "start_timestamp")?

@@ -1,6 +1,6 @@
 //! Users, authenticate tokens and sessions (SIM-10 … SIM-13, SIM-15 … SIM-23, SIM-50).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -112,9 +112,8 @@ struct Session {
     expires: Instant,
     /// Authenticated requests seen on a non-login host, for SIM-23.
     cluster_requests: u32,
-    /// The current one-second rate-limit window and its request count (SIM-50).
-    window_start: Instant,
-    window_count: u32,
+    /// When the requests let through in the last second arrived, oldest first (SIM-50).
+    recent: VecDeque<Instant>,
 }
 
 /// A session that passed every check, for a handler.
@@ -206,8 +205,7 @@ impl Auth {
                 user: token.user,
                 expires: now + self.session_ttl,
                 cluster_requests: 0,
-                window_start: now,
-                window_count: 0,
+                recent: VecDeque::new(),
             },
         );
         Ok((key, SessionRef { user: token.user }))
@@ -246,14 +244,18 @@ impl Auth {
             return Err(ApiError::session_expired());
         }
         if let Some(limit) = faults.rate_limit_per_second {
-            if now.duration_since(session.window_start) >= Duration::from_secs(1) {
-                session.window_start = now;
-                session.window_count = 0;
+            // A sliding one-second window; refused requests do not use up the budget.
+            while session
+                .recent
+                .front()
+                .is_some_and(|&t| now.duration_since(t) >= Duration::from_secs(1))
+            {
+                session.recent.pop_front();
             }
-            session.window_count = session.window_count.saturating_add(1);
-            if session.window_count > limit {
+            if session.recent.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
                 return Err(ApiError::too_many_requests(faults.retry_after_secs));
             }
+            session.recent.push_back(now);
         }
         Ok(SessionRef { user: session.user })
     }

@@ -82,8 +82,8 @@ pub struct Faults {
     /// SIM-23: the first N authenticated requests after each login that arrive on a host other
     /// than `login.<base_domain>` answer 401 "session expired" (the session stays valid).
     pub unauthorized_after_login: u32,
-    /// SIM-50: at most this many requests per second (fixed one-second windows) per session;
-    /// more answer 429.
+    /// SIM-50: at most this many requests per session in any one-second span; more answer 429
+    /// (and do not count).
     pub rate_limit_per_second: Option<u32>,
     /// SIM-50: add `Retry-After: <secs>` to 429 answers.
     pub retry_after_secs: Option<u32>,

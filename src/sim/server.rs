@@ -72,9 +72,8 @@ impl SimState {
         let devices = demo_devices();
         let cameras = devices
             .iter()
-            .enumerate()
-            .filter(|(_, d)| d.is_camera())
-            .filter_map(|(_, d)| {
+            .filter(|d| d.is_camera())
+            .filter_map(|d| {
                 let esn = d.esn.clone()?;
                 let time_zone = d
                     .time_zone
@@ -336,7 +335,7 @@ async fn respond(state: &SimState, ctx: &Ctx, faults: &Faults) -> Response {
                 Endpoint::User => aaa::user(state, ctx, session),
                 Endpoint::DeviceList => devices::list(state, ctx),
                 Endpoint::Device => devices::device(state, ctx),
-                Endpoint::ListImage => assets::list(state, ctx, faults),
+                Endpoint::ListImage => assets::list(state, ctx),
                 _ => assets::image(state, ctx, faults).await,
             },
         },
