@@ -150,7 +150,12 @@ impl Driver {
             client: client.clone(),
         };
         // On its own task, so that a panic is caught here and the session still gets closed.
-        let outcome = tokio::time::timeout(SCENARIO_TIMEOUT, tokio::spawn(scenario(browser))).await;
+        let mut task = tokio::spawn(scenario(browser));
+        let outcome = tokio::time::timeout(SCENARIO_TIMEOUT, &mut task).await;
+        if outcome.is_err() {
+            // A hung scenario must not keep using the session while it is being closed.
+            task.abort();
+        }
         if let Err(error) = client.close().await {
             eprintln!("closing the browser session failed: {error}");
         }
@@ -408,13 +413,20 @@ impl Browser {
             .as_f64()
             .unwrap_or(f64::from(DESKTOP.1))
             .min(8000.0);
+        // In CSS pixels: a phone's 3x device pixels would make a 10 000-pixel-tall picture.
+        let scale = 1.0
+            / self
+                .js("return window.devicePixelRatio")
+                .await
+                .as_f64()
+                .unwrap_or(1.0);
         let shot = self
             .cdp(
                 "Page.captureScreenshot",
                 json!({
                     "format": "png",
                     "captureBeyondViewport": true,
-                    "clip": { "x": 0, "y": 0, "width": width, "height": height, "scale": 1 }
+                    "clip": { "x": 0, "y": 0, "width": width, "height": height, "scale": scale }
                 }),
             )
             .await;
