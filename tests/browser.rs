@@ -303,7 +303,7 @@ async fn on_a_phone_nothing_scrolls_sideways_and_tiles_reflow() {
             assert_eq!(
                 viewport.as_u64(),
                 Some(u64::from(browser_support::browser::PHONE.0)),
-                "the page is not laid out for the phone's width (missing viewport meta?)"
+                "the grid is not laid out in the phone's width (content wider than the screen, or no viewport meta)"
             );
             assert_eq!(tiles(&b).await.len(), GRID_SIZE);
             assert_all_decoded(&b.images("img").await, "the phone grid");
