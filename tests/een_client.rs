@@ -596,6 +596,8 @@ async fn request_timeout_fires_on_injected_latency() {
     assert!(matches!(err, Error::Timeout), "{err:?}");
     // Other endpoints are not slow and still work.
     client.cameras().await.unwrap();
+    // No graceful shutdown: it would wait for the abandoned slow requests. The runtime's end
+    // stops the simulator.
 }
 
 #[tokio::test]
@@ -612,6 +614,7 @@ async fn call_deadline_bounds_retries_and_slow_answers() {
     let err = client.cameras().await.unwrap_err();
     assert!(matches!(err, Error::Timeout), "{err:?}");
     assert!(matches!(client.session_state(), SessionState::NotLoggedIn));
+    // No graceful shutdown: it would wait for the abandoned slow login.
 }
 
 #[tokio::test]
