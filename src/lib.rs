@@ -40,6 +40,17 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/// The policy goes on HTML pages only: a browser shows an image opened on its own in a
+/// generated page styled inline, which a `style-src 'self'` policy on the image would break.
+fn html_only_csp(response: &axum::response::Response) -> Option<HeaderValue> {
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    is_html.then(|| HeaderValue::from_static(CONTENT_SECURITY_POLICY))
+}
+
 /// The whole HTTP application: gallery routes, error pages, health and metrics endpoints.
 pub fn app(state: AppState) -> Router {
     let gallery = gallery::router()
@@ -67,7 +78,7 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            html_only_csp,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -300,3 +300,30 @@ async fn static_assets_are_compiled_in_and_versioned() {
         Some("no-store")
     );
 }
+
+#[tokio::test]
+async fn images_carry_no_page_policy_and_the_site_icon_answers_at_favicon_ico() {
+    let app = start().await;
+    let esn = esn_of(&app.online_camera());
+    let ts = app.newest_timestamps(&esn, 1).await[0];
+
+    // A browser opening an image on its own styles its viewer inline; the page policy must
+    // not travel with the image, or the viewer breaks (and logs console errors).
+    let image = app.get(&format!("/cameras/{esn}/images/{ts}.jpg")).await;
+    assert_eq!(image.status, StatusCode::OK);
+    assert_eq!(image.header("content-type"), Some("image/jpeg"));
+    assert_eq!(image.header("content-security-policy"), None);
+    assert_eq!(image.header("x-content-type-options"), Some("nosniff"));
+
+    let page = app.get(&format!("/cameras/{esn}")).await;
+    assert!(
+        page.header("content-security-policy")
+            .is_some_and(|csp| csp.contains("default-src 'none'"))
+    );
+
+    // Pages without an icon link (an image opened on its own) make browsers ask for this.
+    let icon = app.get("/favicon.ico").await;
+    assert_eq!(icon.status, StatusCode::OK);
+    assert_eq!(icon.header("content-type"), Some("image/svg+xml"));
+    assert!(icon.text().contains("<svg"));
+}

@@ -101,6 +101,25 @@ pub async fn serve(
         .into_response())
 }
 
+/// `GET /favicon.ico`: browsers ask for it on pages without an icon link (an image opened on
+/// its own); the SVG icon answers, as every current browser accepts SVG icons.
+pub async fn favicon() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            ),
+        ],
+        FAVICON_SVG,
+    )
+        .into_response()
+}
+
 /// The placeholder as an image response with a short cache lifetime, so a failed image is
 /// retried soon instead of being remembered.
 pub fn placeholder_response(status: axum::http::StatusCode) -> Response {

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/cameras/{esn}/preview.jpg", get(handlers::preview))
         .route("/cameras/{esn}/images/{file}", get(handlers::image))
         .route("/static/{name}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
 }
 
 /// Health and metrics endpoints for orchestrators.
