@@ -13,6 +13,7 @@ pub mod healthcheck;
 pub mod images;
 pub mod metrics;
 pub mod server;
+pub mod shutdown;
 pub mod sim;
 pub mod state;
 pub mod telemetry;

@@ -120,38 +120,10 @@ pub async fn run_standalone(args: SimArgs) -> anyhow::Result<()> {
         "  try:          curl -s {url}g/aaa/authenticate -d 'username={DEMO_USERNAME}&password={DEMO_PASSWORD}'"
     );
     tracing::info!(%url, endpoints = Endpoint::ALL.len(), "simulator running");
-    shutdown_signal().await;
+    crate::shutdown::signal().await;
     tracing::info!("shutting down");
     sim.shutdown().await;
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
 }
 
 #[cfg(test)]
