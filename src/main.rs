@@ -1,32 +1,50 @@
 //! The `een-gallery` binary: thin wiring over the library.
 
-use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
-/// A web gallery for Eagle Eye Networks cloud cameras.
+use clap::{Parser, Subcommand};
+use een_gallery::config::{Config, LogFormat};
+use een_gallery::healthcheck::{self, HealthcheckArgs};
+use een_gallery::{server, sim, telemetry};
+
+/// A web gallery for Eagle Eye Networks cloud cameras. Without a command it serves the
+/// gallery; without EEN credentials it serves demo data from a built-in simulator.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(flatten)]
+    config: Config,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Probe the server's /healthz; exit 0 when healthy, 1 otherwise (for container health
+    /// checks).
+    Healthcheck(HealthcheckArgs),
     /// Run the EEN API v1 simulator standalone and print its demo credentials.
-    Sim(een_gallery::sim::SimArgs),
+    Sim(sim::SimArgs),
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,een_gallery=debug,tower_http=info".into()),
-        )
-        .init();
+async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Sim(args)) => een_gallery::sim::run_standalone(args).await,
-        None => anyhow::bail!("the gallery server is not built yet; try `een-gallery sim`"),
+        Some(Command::Healthcheck(args)) => Ok(if healthcheck::run(&args).await {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
+        Some(Command::Sim(args)) => {
+            telemetry::init(LogFormat::Text);
+            sim::run_standalone(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            telemetry::init(cli.config.log_format);
+            server::run(cli.config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -65,7 +65,10 @@ impl EenTimestamp {
 
 impl fmt::Display for EenTimestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let dt = self.to_timestamp().to_zoned_datetime(TimeZone::UTC).datetime();
+        let dt = self
+            .to_timestamp()
+            .to_zoned_datetime(TimeZone::UTC)
+            .datetime();
         write!(
             f,
             "{:04}{:02}{:02}{:02}{:02}{:02}.{:03}",
@@ -192,7 +195,10 @@ mod tests {
         let ts: EenTimestamp = "20190409024212.149".parse().unwrap();
         let tz = TimeZone::get("America/Chicago").unwrap();
         let local = ts.in_zone(&tz);
-        assert_eq!(local.strftime("%Y-%m-%d %H:%M:%S").to_string(), "2019-04-08 21:42:12");
+        assert_eq!(
+            local.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+            "2019-04-08 21:42:12"
+        );
     }
 
     #[test]

@@ -1,12 +1,22 @@
 //! A typed EEN API v1 client that keeps a session alive. Knows nothing of axum or HTML.
 //!
-//! PUBLIC API CONTRACT (used by the gallery; keep these names). Placeholder bodies.
+//! Built from the wire specification (`een-api-v1.md`, sections 1–8): login is authenticate
+//! then authorize, the session key travels as an explicit `Cookie: auth_key=…` header, API calls
+//! go to the branded cluster host, and the device list is an array of positional rows.
 
 mod client;
+mod config;
 mod error;
+mod rows;
+mod session;
+mod status;
 mod types;
+mod wire;
 
-pub use client::{Client, ClientConfig, SessionState};
-pub use error::Error;
-pub use types::{Before, Camera, CameraStatus, DeviceKind, Esn, Image, ParseEsnError, ServiceStatus};
 pub use crate::timestamp::{EenTimestamp, ParseTimestampError};
+pub use client::{Client, SessionState};
+pub use config::ClientConfig;
+pub use error::{AccountProblem, Error};
+pub use types::{
+    Before, Camera, CameraStatus, DeviceKind, Esn, Image, ParseEsnError, ServiceStatus,
+};

@@ -1,82 +1,234 @@
 //! An EEN API v1 simulator: the demo account behind demo mode, and the test double.
 //!
-//! PUBLIC API CONTRACT (used by the client, the gallery, tests and benchmarks; keep these names).
-//! The bodies here are placeholders to be replaced by the real implementation.
+//! It implements section 11 of the wire specification (`SIM-xx` requirements): login exactly
+//! as real clients send it, sessions with cookies, the device list of a realistic demo account,
+//! a preview timeline of about one frame per second per camera over the retention window,
+//! image endpoints with EEN's headers, switchable faults, and counters for tests.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use een_gallery::sim::{self, SimConfig};
+//! let sim = sim::spawn(SimConfig::default()).await?;
+//! let login = sim.url_for_host("login.eagleeyenetworks.com"); // resolve it to 127.0.0.1
+//! # let _ = login;
+//! let stats = sim.stats();
+//! # let _ = stats;
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Like the real service it answers any `Host`; tests usually map `login.een.test` and
+//! `c000.een.test` to `127.0.0.1` and set `base_domain` to `een.test`.
 
-use std::collections::BTreeMap;
+mod aaa;
+mod assets;
+mod auth;
+mod cli;
+mod config;
+mod devices;
+mod endpoint;
+pub(crate) mod frames;
+mod query;
+mod seed;
+mod server;
+mod stats;
+mod timeline;
+mod wire;
+
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use url::Url;
+
+pub use assets::{DEFAULT_NEXT_TIMEOUT, MAX_LIST_COUNT, MAX_NEXT_TIMEOUT};
+pub use auth::LOGIN_STATE_USERS;
+pub use cli::{SimArgs, run_standalone};
+pub use config::{ErrorFault, Faults, SimConfig, UnknownCameraAnswer};
+pub use endpoint::Endpoint;
+pub use seed::{DeviceKind, RESTRICTED_ESN};
+pub use stats::{RecordedRequest, Stats};
+
+use server::SimState;
 
 /// The demo user's login name (the public EEN demo account's, as the original app used).
 pub const DEMO_USERNAME: &str = "demo@een.com";
 /// The demo user's password.
 pub const DEMO_PASSWORD: &str = "bettercloud";
 
-/// How the simulator is set up. `Default` is the realistic demo.
-#[derive(Clone, Debug)]
-pub struct SimConfig {
-    /// Where to listen; `127.0.0.1:0` picks a free port.
-    pub bind: SocketAddr,
-    /// The base domain: the simulator answers `login.<domain>` and `<cluster>.<domain>` (SIM-01).
-    pub base_domain: String,
-    /// The cluster subdomain, also the session key prefix and `active_brand_subdomain`.
-    pub cluster: String,
-    /// Whether session cookies carry `Domain=.<base_domain>` (off for plain-localhost use).
-    pub cookie_domain: bool,
-    /// Session lifetime (SIM-22); the cookie's `Max-Age` is this minus one second.
-    pub session_ttl: Duration,
-    /// Authenticate token lifetime (SIM-12).
-    pub token_ttl: Duration,
-    /// How far back preview frames exist.
-    pub retention: Duration,
-    /// Mean time between preview frames of one camera (SIM-40).
-    pub preview_interval: Duration,
-    /// Frame width and height in pixels.
-    pub frame_size: (u16, u16),
-    /// Fault switches, all off by default; can be changed at run time with `SimHandle::set_faults`.
-    pub faults: Faults,
+/// One device-list row of the demo account, for tests to pick cameras by their traits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimCamera {
+    /// The ESN (8 lowercase hex digits); `None` for unattached (IGND) rows.
+    pub esn: Option<String>,
+    /// The name (`make|model|version` for unattached rows).
+    pub name: String,
+    /// Camera, bridge or multiview camera.
+    pub kind: DeviceKind,
+    /// Whether it is attached to the account (`ATTD`; otherwise `IGND`).
+    pub attached: bool,
+    /// IANA time zone name, if known.
+    pub time_zone: Option<String>,
+    /// The `device_status` bitmask (index 10).
+    pub status: u32,
+    /// Whether it has preview frames at all.
+    pub has_images: bool,
+    /// How long before the simulator started the camera stopped sending previews (offline,
+    /// internet-offline and off cameras); `None` if it still sends them.
+    pub down_for: Option<Duration>,
+    /// The multiview camera this is a channel of.
+    pub parent_esn: Option<String>,
+    /// Whether it is shared from another account.
+    pub shared: bool,
 }
 
-/// Fault switches (SIM-23, SIM-50, SIM-51). Every one is off by default.
-#[derive(Clone, Debug, Default)]
-pub struct Faults {
-    /// Fixed latency added to every request.
-    pub latency: Duration,
-    /// Uniform random jitter added on top of `latency`.
-    pub jitter: Duration,
+impl SimCamera {
+    /// EEN's overall status algorithm (spec §3.2): whether the camera counts as "Online".
+    pub fn is_online(&self) -> bool {
+        self.status & 0x020000 != 0 && self.status & 0x100000 != 0 && self.status & 0x040000 != 0
+    }
 }
 
-/// A running simulator. Dropping it does not stop it; call `shutdown`.
-#[derive(Debug)]
-pub struct SimHandle {}
+/// A running simulator. Dropping it does not stop it (it then runs as long as the tokio
+/// runtime); call [`shutdown`](Self::shutdown).
+pub struct SimHandle {
+    addr: SocketAddr,
+    state: Arc<SimState>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
 
-/// Request counters and gauges for assertions (also served as JSON at `/_sim/stats`).
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Stats {
-    /// Requests per endpoint name, then per HTTP status.
-    pub requests: BTreeMap<String, BTreeMap<u16, u64>>,
-    /// Requests per `Host` header value.
-    pub hosts: BTreeMap<String, u64>,
-    /// The most image requests (`/asset/*/image.jpeg`) ever in flight at once.
-    pub images_in_flight_peak: u64,
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Starts the simulator in-process and returns once it is listening.
-pub async fn spawn(_config: SimConfig) -> std::io::Result<SimHandle> {
-    unimplemented!()
+pub async fn spawn(config: SimConfig) -> std::io::Result<SimHandle> {
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = watch::channel(false);
+    let state = Arc::new(SimState::new(config, stopped.clone()));
+    let app = axum::Router::new()
+        .fallback(server::handle)
+        .with_state(Arc::clone(&state));
+    let mut shutdown = stopped;
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { server::stopped(&mut shutdown).await });
+        if let Err(error) = serve.await {
+            tracing::error!(%error, "simulator server failed");
+        }
+    });
+    Ok(SimHandle {
+        addr,
+        state,
+        stop,
+        task,
+    })
 }
 
-/// Command-line options of `een-gallery sim`.
-#[derive(Clone, Debug, clap::Args)]
-pub struct SimArgs {
-    /// Address to listen on.
-    #[arg(long, env = "SIM_BIND", default_value = "127.0.0.1:9000")]
-    pub bind: SocketAddr,
-}
+impl SimHandle {
+    /// `http://127.0.0.1:PORT/`.
+    pub fn base_url(&self) -> Url {
+        self.url_for_host(&self.addr.ip().to_string())
+    }
 
-/// Runs the simulator standalone until Ctrl-C or SIGTERM.
-pub async fn run_standalone(_args: SimArgs) -> anyhow::Result<()> {
-    unimplemented!()
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://HOST:PORT/`, for a host name the client resolves to [`addr`](Self::addr).
+    pub fn url_for_host(&self, host: &str) -> Url {
+        let text = format!("http://{host}:{}/", self.addr.port());
+        Url::parse(&text).unwrap_or_else(|_| {
+            // Only a host that is not a valid URL host gets here; fall back to the address.
+            let mut url = Url::parse("http://127.0.0.1/").expect("static URL parses");
+            let _ = url.set_port(Some(self.addr.port()));
+            url
+        })
+    }
+
+    /// The login host name, `login.<base_domain>`.
+    pub fn login_host(&self) -> String {
+        format!("login.{}", self.state.config.base_domain)
+    }
+
+    /// The cluster host name, `<cluster>.<base_domain>`.
+    pub fn cluster_host(&self) -> String {
+        format!(
+            "{}.{}",
+            self.state.config.cluster, self.state.config.base_domain
+        )
+    }
+
+    /// The configuration it runs with (faults as at start).
+    pub fn config(&self) -> &SimConfig {
+        &self.state.config
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.state.recorder.snapshot()
+    }
+
+    /// Zeroes the counters and the peaks, and clears the request log.
+    pub fn reset_stats(&self) {
+        self.state.recorder.reset();
+    }
+
+    /// Replaces the fault switches; takes effect for the next request.
+    pub fn set_faults(&self, faults: Faults) {
+        self.state.set_faults(faults);
+    }
+
+    /// The fault switches in force.
+    pub fn faults(&self) -> Faults {
+        (*self.state.faults()).clone()
+    }
+
+    /// The request log, oldest first (at most `request_log_limit` entries).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.recorder.requests()
+    }
+
+    /// Ends every current session: any later request with one answers 401.
+    pub fn expire_sessions(&self) {
+        self.state.auth.expire_all();
+    }
+
+    /// Every device-list row of the demo account (bridges and unattached rows included).
+    pub fn cameras(&self) -> Vec<SimCamera> {
+        self.state
+            .devices
+            .iter()
+            .map(|d| SimCamera {
+                esn: d.esn.clone(),
+                name: d.name.clone(),
+                kind: d.kind,
+                attached: d.attached,
+                time_zone: d.time_zone.map(str::to_owned),
+                status: d.status,
+                has_images: d.has_images,
+                down_for: d.down_for,
+                parent_esn: d.parent.clone(),
+                shared: d.is_shared,
+            })
+            .collect()
+    }
+
+    /// Stops accepting, lets requests in flight finish (blocked `next` requests are cut
+    /// short with 503) and returns when the server has stopped.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "simulator task failed");
+        }
+    }
 }

@@ -1,0 +1,147 @@
+//! The camera list, cached briefly and refreshed in the background.
+//!
+//! A stale list is served at once while one background task fetches a new one
+//! (stale-while-revalidate), so only the very first page view waits for EEN's device list.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::een::{self, Camera, Esn};
+use crate::upstream::Health;
+
+/// One snapshot of the account's devices.
+#[derive(Debug, Default)]
+pub struct CameraList {
+    by_esn: HashMap<Esn, Camera>,
+    /// Attached cameras, sorted by id so a seeded choice does not depend on EEN's row order.
+    attached: Vec<Esn>,
+}
+
+impl CameraList {
+    /// Builds the list from EEN's devices.
+    pub fn new(devices: Vec<Camera>) -> Self {
+        let mut attached: Vec<Esn> = devices
+            .iter()
+            .filter(|c| c.is_attached_camera())
+            .map(|c| c.esn.clone())
+            .collect();
+        attached.sort();
+        attached.dedup();
+        let by_esn = devices.into_iter().map(|c| (c.esn.clone(), c)).collect();
+        Self { by_esn, attached }
+    }
+
+    /// A camera by id, if it is an attached camera (bridges and unattached devices are not
+    /// shown by the gallery).
+    pub fn camera(&self, esn: &Esn) -> Option<&Camera> {
+        self.by_esn.get(esn).filter(|c| c.is_attached_camera())
+    }
+
+    /// Ids of the attached cameras, sorted.
+    pub fn attached(&self) -> &[Esn] {
+        &self.attached
+    }
+}
+
+/// The cached camera list. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Directory {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    een: een::Client,
+    health: Health,
+    ttl: Duration,
+    current: RwLock<Option<Snapshot>>,
+    /// Held while a device-list call is in flight, so concurrent misses make one call.
+    fetching: Arc<tokio::sync::Mutex<()>>,
+}
+
+#[derive(Clone, Debug)]
+struct Snapshot {
+    list: Arc<CameraList>,
+    fetched: Instant,
+}
+
+impl Directory {
+    /// An empty directory; the first [`get`](Self::get) or [`refresh`](Self::refresh) fills it.
+    pub fn new(een: een::Client, health: Health, ttl: Duration) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                een,
+                health,
+                ttl,
+                current: RwLock::new(None),
+                fetching: Arc::new(tokio::sync::Mutex::new(())),
+            }),
+        }
+    }
+
+    /// The camera list: fresh from the cache, stale from the cache while a background refresh
+    /// runs, or fetched now when there is none yet.
+    pub async fn get(&self) -> Result<Arc<CameraList>, een::Error> {
+        if let Some(snapshot) = self.snapshot() {
+            if snapshot.fetched.elapsed() >= self.inner.ttl {
+                self.refresh_in_background();
+            }
+            return Ok(snapshot.list);
+        }
+        self.inner.health.gate()?;
+        let _fetching = self.inner.fetching.lock().await;
+        // Another request may have filled it while this one waited.
+        if let Some(snapshot) = self.snapshot() {
+            return Ok(snapshot.list);
+        }
+        self.fetch().await
+    }
+
+    /// Fetches the list now and stores it.
+    pub async fn refresh(&self) -> Result<Arc<CameraList>, een::Error> {
+        let _fetching = self.inner.fetching.lock().await;
+        self.fetch().await
+    }
+
+    fn refresh_in_background(&self) {
+        let Ok(fetching) = Arc::clone(&self.inner.fetching).try_lock_owned() else {
+            return; // a refresh is already running
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            let _fetching = fetching;
+            if this.inner.health.gate().is_err() {
+                return;
+            }
+            if let Err(error) = this.fetch().await {
+                tracing::warn!(error = %error, "camera list refresh failed; serving the old list");
+            }
+        });
+    }
+
+    /// Calls EEN; the caller holds `fetching`.
+    async fn fetch(&self) -> Result<Arc<CameraList>, een::Error> {
+        let result = self.inner.een.cameras().await;
+        self.inner.health.record("cameras", &result);
+        let list = Arc::new(CameraList::new(result?));
+        let snapshot = Snapshot {
+            list: Arc::clone(&list),
+            fetched: Instant::now(),
+        };
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(snapshot);
+        Ok(list)
+    }
+
+    fn snapshot(&self) -> Option<Snapshot> {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}

@@ -1,0 +1,286 @@
+//! Server configuration: command-line flags with environment-variable fallbacks.
+//!
+//! Every setting has an environment variable so a container can be configured without a
+//! command line; `een-gallery --help` lists them all. Durations carry their unit in the name.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+/// The production EEN login host.
+pub const DEFAULT_EEN_BASE_URL: &str = "https://login.eagleeyenetworks.com";
+
+/// Settings of the gallery server.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Config {
+    /// EEN account user name (an email address). Without credentials the gallery runs in demo
+    /// mode against its built-in simulator.
+    #[arg(long, env = "EEN_USERNAME")]
+    pub een_username: Option<String>,
+
+    /// EEN account password. Prefer EEN_PASSWORD_FILE for secrets mounted as files.
+    #[arg(long, env = "EEN_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
+    pub een_password: Option<SecretString>,
+
+    /// File holding the EEN password (Docker and Kubernetes secrets); one trailing newline is
+    /// ignored.
+    #[arg(long, env = "EEN_PASSWORD_FILE")]
+    pub een_password_file: Option<PathBuf>,
+
+    /// EEN login host.
+    #[arg(long, env = "EEN_BASE_URL", default_value = DEFAULT_EEN_BASE_URL)]
+    pub een_base_url: Url,
+
+    /// Address to listen on (use 0.0.0.0:8080 in a container).
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Size of the in-memory image cache, in MiB.
+    #[arg(long, env = "IMAGE_CACHE_MIB", default_value_t = 64)]
+    pub image_cache_mib: u64,
+
+    /// How long the camera list is served before it is refreshed in the background, in seconds.
+    #[arg(long, env = "CAMERA_LIST_TTL_SECS", default_value_t = 30)]
+    pub camera_list_ttl_secs: u64,
+
+    /// How long a page waits for its images before rendering placeholders for the late ones,
+    /// in milliseconds.
+    #[arg(long, env = "PAGE_DEADLINE_MS", default_value_t = 4000)]
+    pub page_deadline_ms: u64,
+
+    /// How long the latest preview of a camera is reused (and cached by browsers), in seconds.
+    #[arg(long, env = "LATEST_PREVIEW_MAX_AGE_SECS", default_value_t = 5)]
+    pub latest_preview_max_age_secs: u64,
+
+    /// Timeout for connecting to EEN, in seconds.
+    #[arg(long, env = "EEN_CONNECT_TIMEOUT_SECS", default_value_t = 5)]
+    pub een_connect_timeout_secs: u64,
+
+    /// Timeout for one EEN request, in seconds.
+    #[arg(long, env = "EEN_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    pub een_request_timeout_secs: u64,
+
+    /// Most EEN requests in flight at once, across all viewers.
+    #[arg(long, env = "EEN_MAX_IN_FLIGHT", default_value_t = 16)]
+    pub een_max_in_flight: usize,
+
+    /// How long to let open requests finish after SIGTERM or Ctrl-C, in seconds.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 5)]
+    pub shutdown_timeout_secs: u64,
+
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where the gallery gets its cameras from.
+#[derive(Clone, Debug)]
+pub enum Upstream {
+    /// A real EEN account.
+    Een {
+        /// Login host.
+        base_url: Url,
+        /// User name.
+        username: String,
+        /// Password.
+        password: SecretString,
+    },
+    /// No credentials: the built-in simulator.
+    Demo,
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A user name without a password, or the reverse.
+    #[error(
+        "set both EEN_USERNAME and a password (EEN_PASSWORD or EEN_PASSWORD_FILE), or neither for demo mode"
+    )]
+    IncompleteCredentials,
+    /// Both ways of giving the password were used.
+    #[error("set only one of EEN_PASSWORD and EEN_PASSWORD_FILE")]
+    TwoPasswords,
+    /// The password file could not be read.
+    #[error("cannot read EEN_PASSWORD_FILE {path}")]
+    PasswordFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Config {
+    /// Decides between a real EEN account and demo mode, reading the password file if given.
+    pub fn upstream(&self) -> Result<Upstream, ConfigError> {
+        let password = match (&self.een_password, &self.een_password_file) {
+            (Some(_), Some(_)) => return Err(ConfigError::TwoPasswords),
+            (Some(p), None) => Some(p.clone()),
+            (None, Some(path)) => Some(read_password_file(path)?),
+            (None, None) => None,
+        };
+        let username = self
+            .een_username
+            .as_deref()
+            .filter(|u| !u.trim().is_empty());
+        match (username, password) {
+            (None, None) => Ok(Upstream::Demo),
+            (Some(username), Some(password)) => Ok(Upstream::Een {
+                base_url: self.een_base_url.clone(),
+                username: username.trim().to_owned(),
+                password,
+            }),
+            _ => Err(ConfigError::IncompleteCredentials),
+        }
+    }
+
+    /// Byte budget of the image cache.
+    pub fn image_cache_bytes(&self) -> u64 {
+        self.image_cache_mib.saturating_mul(1024 * 1024)
+    }
+
+    /// Camera-list freshness.
+    pub fn camera_list_ttl(&self) -> Duration {
+        Duration::from_secs(self.camera_list_ttl_secs)
+    }
+
+    /// Page deadline.
+    pub fn page_deadline(&self) -> Duration {
+        Duration::from_millis(self.page_deadline_ms)
+    }
+
+    /// Reuse time of a latest preview.
+    pub fn latest_preview_max_age(&self) -> Duration {
+        Duration::from_secs(self.latest_preview_max_age_secs)
+    }
+
+    /// EEN connect timeout.
+    pub fn een_connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.een_connect_timeout_secs)
+    }
+
+    /// EEN request timeout.
+    pub fn een_request_timeout(&self) -> Duration {
+        Duration::from_secs(self.een_request_timeout_secs)
+    }
+
+    /// Drain time on shutdown.
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+}
+
+fn parse_secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(s))
+}
+
+fn read_password_file(path: &PathBuf) -> Result<SecretString, ConfigError> {
+    let mut text = std::fs::read_to_string(path).map_err(|source| ConfigError::PasswordFile {
+        path: path.clone(),
+        source,
+    })?;
+    // Secrets written with `echo` end in a newline that is not part of the password.
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(SecretString::from(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn parse(args: &[&str]) -> Config {
+        Cli::try_parse_from(std::iter::once("een-gallery").chain(args.iter().copied()))
+            .expect("valid arguments")
+            .config
+    }
+
+    #[test]
+    fn no_credentials_means_demo() {
+        let config = parse(&[]);
+        assert!(matches!(config.upstream(), Ok(Upstream::Demo)));
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn half_credentials_are_an_error() {
+        let config = parse(&["--een-username", "a@b.c"]);
+        assert!(matches!(
+            config.upstream(),
+            Err(ConfigError::IncompleteCredentials)
+        ));
+        let config = parse(&["--een-password", "x"]);
+        assert!(matches!(
+            config.upstream(),
+            Err(ConfigError::IncompleteCredentials)
+        ));
+    }
+
+    #[test]
+    fn password_file_drops_one_trailing_newline() {
+        let dir = std::env::temp_dir().join(format!("een-gallery-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("password");
+        std::fs::write(&file, "s3cret \n").unwrap();
+        let config = parse(&[
+            "--een-username",
+            "a@b.c",
+            "--een-password-file",
+            file.to_str().unwrap(),
+        ]);
+        let Ok(Upstream::Een {
+            password, username, ..
+        }) = config.upstream()
+        else {
+            panic!("expected EEN credentials");
+        };
+        assert_eq!(username, "a@b.c");
+        assert_eq!(password.expose_secret(), "s3cret ");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn two_passwords_are_an_error() {
+        let config = parse(&[
+            "--een-username",
+            "a@b.c",
+            "--een-password",
+            "x",
+            "--een-password-file",
+            "/nonexistent",
+        ]);
+        assert!(matches!(config.upstream(), Err(ConfigError::TwoPasswords)));
+    }
+
+    #[test]
+    fn debug_output_hides_the_password() {
+        let config = parse(&["--een-username", "a@b.c", "--een-password", "hunter2"]);
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,122 @@
+//! Static assets compiled into the binary, served with a content hash in their URL.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::AppError;
+use crate::gallery::extract::{Path, Query};
+
+/// The stylesheet.
+pub const STYLE_CSS: &str = include_str!("../../static/style.css");
+/// The image shown for a frame that is late, missing or failed.
+pub const PLACEHOLDER_SVG: &str = include_str!("../../static/placeholder.svg");
+/// The site icon.
+pub const FAVICON_SVG: &str = include_str!("../../static/favicon.svg");
+
+/// Width and height the placeholder is drawn at.
+pub const PLACEHOLDER_SIZE: (u16, u16) = (640, 360);
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static str,
+    version: u64,
+}
+
+const ASSETS: [Asset; 3] = [
+    Asset {
+        name: "style.css",
+        content_type: "text/css; charset=utf-8",
+        body: STYLE_CSS,
+        version: fnv1a(STYLE_CSS.as_bytes()),
+    },
+    Asset {
+        name: "placeholder.svg",
+        content_type: "image/svg+xml",
+        body: PLACEHOLDER_SVG,
+        version: fnv1a(PLACEHOLDER_SVG.as_bytes()),
+    },
+    Asset {
+        name: "favicon.svg",
+        content_type: "image/svg+xml",
+        body: FAVICON_SVG,
+        version: fnv1a(FAVICON_SVG.as_bytes()),
+    },
+];
+
+/// FNV-1a: a content hash computed at compile time, so asset URLs change when assets do.
+const fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
+/// The versioned URL of an asset, e.g. `/static/style.css?v=1a2b…`.
+pub fn href(name: &str) -> String {
+    match ASSETS.iter().find(|a| a.name == name) {
+        Some(asset) => format!("/static/{}?v={:016x}", asset.name, asset.version),
+        None => format!("/static/{name}"),
+    }
+}
+
+/// Query of an asset URL.
+#[derive(Debug, serde::Deserialize)]
+pub struct AssetQuery {
+    v: Option<String>,
+}
+
+/// `GET /static/{name}`: immutable when asked for the current version, revalidated otherwise.
+pub async fn serve(
+    Path(name): Path<String>,
+    Query(query): Query<AssetQuery>,
+) -> Result<Response, AppError> {
+    let asset = ASSETS
+        .iter()
+        .find(|a| a.name == name)
+        .ok_or(AppError::NotFound)?;
+    let version = format!("{:016x}", asset.version);
+    let cache_control = if query.v.as_deref() == Some(version.as_str()) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset.content_type),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(cache_control),
+            ),
+        ],
+        asset.body,
+    )
+        .into_response())
+}
+
+/// The placeholder as an image response with a short cache lifetime, so a failed image is
+/// retried soon instead of being remembered.
+pub fn placeholder_response(status: axum::http::StatusCode) -> Response {
+    (
+        status,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=10"),
+            ),
+        ],
+        PLACEHOLDER_SVG,
+    )
+        .into_response()
+}

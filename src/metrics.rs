@@ -1,0 +1,126 @@
+//! Counters served at `/metrics` in the Prometheus text format.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Process-wide counters. Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Requests by route template and status.
+    http: Mutex<BTreeMap<(String, u16), u64>>,
+    /// EEN calls by kind and outcome.
+    een: Mutex<BTreeMap<(&'static str, bool), u64>>,
+    image_cache_hits: AtomicU64,
+    image_cache_misses: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts one answered HTTP request.
+    pub fn http_request(&self, route: &str, status: u16) {
+        let mut http = self.inner.http.lock().unwrap_or_else(|p| p.into_inner());
+        *http.entry((route.to_owned(), status)).or_default() += 1;
+    }
+
+    /// Counts one EEN call.
+    pub fn een_call(&self, call: &'static str, ok: bool) {
+        let mut een = self.inner.een.lock().unwrap_or_else(|p| p.into_inner());
+        *een.entry((call, ok)).or_default() += 1;
+    }
+
+    /// Counts an image served from the cache.
+    pub fn image_cache_hit(&self) {
+        self.inner.image_cache_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an image that had to be fetched (or joined an in-flight fetch).
+    pub fn image_cache_miss(&self) {
+        self.inner
+            .image_cache_misses
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition; `cache_bytes` is the image cache's current weight.
+    pub fn render(&self, cache_bytes: u64) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP een_gallery_http_requests_total HTTP requests answered.\n");
+        out.push_str("# TYPE een_gallery_http_requests_total counter\n");
+        for ((route, status), n) in self
+            .inner
+            .http
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "een_gallery_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
+                escape(route)
+            );
+        }
+        out.push_str("# HELP een_gallery_een_calls_total Calls made to EEN.\n");
+        out.push_str("# TYPE een_gallery_een_calls_total counter\n");
+        for ((call, ok), n) in self
+            .inner
+            .een
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let outcome = if *ok { "ok" } else { "error" };
+            let _ = writeln!(
+                out,
+                "een_gallery_een_calls_total{{call=\"{call}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        let hits = self.inner.image_cache_hits.load(Ordering::Relaxed);
+        let misses = self.inner.image_cache_misses.load(Ordering::Relaxed);
+        let _ = write!(
+            out,
+            "# HELP een_gallery_image_cache_hits_total Images served from the cache.\n\
+             # TYPE een_gallery_image_cache_hits_total counter\n\
+             een_gallery_image_cache_hits_total {hits}\n\
+             # HELP een_gallery_image_cache_misses_total Images that had to be fetched from EEN.\n\
+             # TYPE een_gallery_image_cache_misses_total counter\n\
+             een_gallery_image_cache_misses_total {misses}\n\
+             # HELP een_gallery_image_cache_bytes Bytes held by the image cache.\n\
+             # TYPE een_gallery_image_cache_bytes gauge\n\
+             een_gallery_image_cache_bytes {cache_bytes}\n"
+        );
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_with_labels() {
+        let m = Metrics::default();
+        m.http_request("/cameras/{esn}", 200);
+        m.http_request("/cameras/{esn}", 200);
+        m.een_call("preview", false);
+        m.image_cache_hit();
+        let text = m.render(42);
+        assert!(text.contains(
+            "een_gallery_http_requests_total{route=\"/cameras/{esn}\",status=\"200\"} 2"
+        ));
+        assert!(text.contains("een_gallery_een_calls_total{call=\"preview\",outcome=\"error\"} 1"));
+        assert!(text.contains("een_gallery_image_cache_hits_total 1\n"));
+        assert!(text.contains("een_gallery_image_cache_bytes 42\n"));
+    }
+}

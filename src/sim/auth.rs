@@ -1,0 +1,433 @@
+//! Users, authenticate tokens and sessions (SIM-10 … SIM-13, SIM-15 … SIM-23, SIM-50).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use rand::RngExt;
+
+use super::wire::{ApiError, hex_id};
+use super::{DEMO_PASSWORD, DEMO_USERNAME, Faults};
+
+/// An account's state, checked at authenticate (SIM-11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AccountState {
+    Active,
+    Suspended,
+    Inactive,
+    Pending,
+}
+
+/// A user's own state (SIM-11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UserState {
+    Active,
+    Disabled,
+    Pending,
+}
+
+/// A user who can log in.
+#[derive(Clone, Debug)]
+pub(crate) struct User {
+    pub(crate) username: &'static str,
+    password: &'static str,
+    /// The user id (8 lowercase hex), also `user_id`.
+    pub(crate) id: &'static str,
+    pub(crate) first_name: &'static str,
+    pub(crate) last_name: &'static str,
+    account: AccountState,
+    state: UserState,
+}
+
+/// Usernames whose authenticate answers a fixed status (SIM-11). Each has the demo password,
+/// so the status comes from the account or user state, not the credentials.
+pub const LOGIN_STATE_USERS: [(&str, u16); 5] = [
+    ("suspended@een.test", 402),
+    ("inactive@een.test", 460),
+    ("pending-account@een.test", 461),
+    ("disabled@een.test", 412),
+    ("pending-user@een.test", 462),
+];
+
+fn users() -> Vec<User> {
+    let demo = User {
+        username: DEMO_USERNAME,
+        password: DEMO_PASSWORD,
+        id: "cafe8174",
+        first_name: "Demo",
+        last_name: "User",
+        account: AccountState::Active,
+        state: UserState::Active,
+    };
+    let states = [
+        (AccountState::Suspended, UserState::Active, "ca5e0402"),
+        (AccountState::Inactive, UserState::Active, "ca5e0460"),
+        (AccountState::Pending, UserState::Active, "ca5e0461"),
+        (AccountState::Active, UserState::Disabled, "ca5e0412"),
+        (AccountState::Active, UserState::Pending, "ca5e0462"),
+    ];
+    let mut all = vec![demo];
+    for ((username, _), (account, state, id)) in LOGIN_STATE_USERS.iter().zip(states) {
+        all.push(User {
+            username,
+            password: DEMO_PASSWORD,
+            id,
+            first_name: "Test",
+            last_name: "User",
+            account,
+            state,
+        });
+    }
+    all
+}
+
+/// Why authenticate refused, in the documented precedence order.
+fn check_login(user: Option<&User>, password: &str) -> Result<(), ApiError> {
+    let Some(user) = user else {
+        return Err(ApiError::unauthorized("invalid credentials"));
+    };
+    // "Thrown before 401 if the username is valid and account is active."
+    if user.account == AccountState::Active && user.state == UserState::Pending {
+        return Err(ApiError::login_state(462));
+    }
+    if user.password != password {
+        return Err(ApiError::unauthorized("invalid credentials"));
+    }
+    match (user.account, user.state) {
+        (AccountState::Suspended, _) => Err(ApiError::login_state(402)),
+        (AccountState::Inactive, _) => Err(ApiError::login_state(460)),
+        (AccountState::Pending, _) => Err(ApiError::login_state(461)),
+        (_, UserState::Disabled) => Err(ApiError::login_state(412)),
+        (_, UserState::Pending) => Err(ApiError::login_state(462)),
+        (AccountState::Active, UserState::Active) => Ok(()),
+    }
+}
+
+/// A live session.
+#[derive(Clone, Debug)]
+struct Session {
+    ordinal: u64,
+    user: usize,
+    expires: Instant,
+    /// Authenticated requests seen on a non-login host, for SIM-23.
+    cluster_requests: u32,
+    /// The current one-second rate-limit window and its request count (SIM-50).
+    window_start: Instant,
+    window_count: u32,
+}
+
+/// A session that passed every check, for a handler.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SessionRef {
+    pub(crate) user: usize,
+}
+
+#[derive(Debug)]
+struct Token {
+    user: usize,
+    expires: Instant,
+}
+
+/// Users, tokens and sessions.
+#[derive(Debug)]
+pub(crate) struct Auth {
+    users: Vec<User>,
+    cluster: String,
+    token_ttl: Duration,
+    session_ttl: Duration,
+    tokens: Mutex<HashMap<String, Token>>,
+    sessions: Mutex<Sessions>,
+}
+
+#[derive(Debug, Default)]
+struct Sessions {
+    by_key: HashMap<String, Session>,
+    created: u64,
+}
+
+// A poisoned lock only means another request panicked mid-update of plain maps; carry on.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Auth {
+    pub(crate) fn new(cluster: &str, token_ttl: Duration, session_ttl: Duration) -> Self {
+        Self {
+            users: users(),
+            cluster: cluster.to_owned(),
+            token_ttl,
+            session_ttl,
+            tokens: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(Sessions::default()),
+        }
+    }
+
+    pub(crate) fn user(&self, index: usize) -> &User {
+        // Indexes come only from our own tokens and sessions.
+        &self.users[index.min(self.users.len() - 1)]
+    }
+
+    /// SIM-10/11/12: checks credentials and issues a single-use token.
+    pub(crate) fn authenticate(&self, username: &str, password: &str) -> Result<String, ApiError> {
+        let index = self.users.iter().position(|u| u.username == username);
+        check_login(index.map(|i| &self.users[i]), password)?;
+        let user = index.unwrap_or_default();
+        let token = new_token();
+        let now = Instant::now();
+        let mut tokens = lock(&self.tokens);
+        tokens.retain(|_, t| t.expires > now);
+        tokens.insert(
+            token.clone(),
+            Token {
+                user,
+                expires: now + self.token_ttl,
+            },
+        );
+        Ok(token)
+    }
+
+    /// SIM-13: redeems a token (once) for a new session; returns its key and ordinal.
+    pub(crate) fn authorize(&self, token: &str) -> Result<(String, SessionRef), ApiError> {
+        let now = Instant::now();
+        let token = lock(&self.tokens)
+            .remove(token)
+            .filter(|t| t.expires > now)
+            .ok_or(ApiError::unauthorized("invalid token"))?;
+        let key = format!("{}~{}", self.cluster, hex_id());
+        let mut sessions = lock(&self.sessions);
+        sessions.by_key.retain(|_, s| s.expires > now);
+        sessions.created += 1;
+        let ordinal = sessions.created;
+        sessions.by_key.insert(
+            key.clone(),
+            Session {
+                ordinal,
+                user: token.user,
+                expires: now + self.session_ttl,
+                cluster_requests: 0,
+                window_start: now,
+                window_count: 0,
+            },
+        );
+        Ok((key, SessionRef { user: token.user }))
+    }
+
+    /// The ordinal of a live session among `candidates`, without counting anything (for the
+    /// in-flight gauges).
+    pub(crate) fn peek(&self, candidates: &SessionCandidates) -> Option<u64> {
+        let now = Instant::now();
+        let sessions = lock(&self.sessions);
+        candidates
+            .keys()
+            .find_map(|k| sessions.by_key.get(k).filter(|s| s.expires > now))
+            .map(|s| s.ordinal)
+    }
+
+    /// SIM-20/21/22/23/50: the session a request acts as, or why it may not.
+    pub(crate) fn check(
+        &self,
+        candidates: &SessionCandidates,
+        on_login_host: bool,
+        faults: &Faults,
+    ) -> Result<SessionRef, ApiError> {
+        let now = Instant::now();
+        let mut sessions = lock(&self.sessions);
+        let key = candidates
+            .keys()
+            .find(|k| sessions.by_key.get(*k).is_some_and(|s| s.expires > now))
+            .ok_or_else(ApiError::session_expired)?;
+        let session = sessions
+            .by_key
+            .get_mut(key)
+            .ok_or_else(ApiError::session_expired)?;
+        if !on_login_host && session.cluster_requests < faults.unauthorized_after_login {
+            session.cluster_requests += 1;
+            return Err(ApiError::session_expired());
+        }
+        if let Some(limit) = faults.rate_limit_per_second {
+            if now.duration_since(session.window_start) >= Duration::from_secs(1) {
+                session.window_start = now;
+                session.window_count = 0;
+            }
+            session.window_count = session.window_count.saturating_add(1);
+            if session.window_count > limit {
+                return Err(ApiError::too_many_requests(faults.retry_after_secs));
+            }
+        }
+        Ok(SessionRef { user: session.user })
+    }
+
+    /// SIM-16: ends the session the request acts as.
+    pub(crate) fn logout(&self, candidates: &SessionCandidates) {
+        let mut sessions = lock(&self.sessions);
+        for key in candidates.keys() {
+            sessions.by_key.remove(key);
+        }
+    }
+
+    /// Ends every session at once.
+    pub(crate) fn expire_all(&self) {
+        lock(&self.sessions).by_key.clear();
+    }
+}
+
+/// A fresh authenticate token: 344 characters of standard base64 with `+`, `/` and `==`, as
+/// the real ones (SIM-12), so clients must percent-encode it in form bodies.
+fn new_token() -> String {
+    let mut rng = rand::rng();
+    loop {
+        let bytes: [u8; 256] = std::array::from_fn(|_| rng.random());
+        let token = base64::engine::general_purpose::STANDARD.encode(bytes);
+        // Almost every token has both; insisting makes the encoding trap certain.
+        if token.contains('+') && token.contains('/') {
+            return token;
+        }
+    }
+}
+
+/// The session keys a request offers, in EEN's order of precedence (SIM-20): `A` in the query,
+/// `A` in a form body, `A` in a JSON body, then the `auth_key` / `videobank_sessionid` cookies.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SessionCandidates {
+    /// An explicit `A` parameter; when present it is the only candidate.
+    explicit: Option<String>,
+    cookies: Vec<String>,
+}
+
+impl SessionCandidates {
+    pub(crate) fn new(explicit: Option<String>, cookie_headers: &[&str]) -> Self {
+        let cookies = if explicit.is_some() {
+            Vec::new()
+        } else {
+            cookie_headers
+                .iter()
+                .flat_map(|h| session_cookies(h))
+                .collect()
+        };
+        Self { explicit, cookies }
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.explicit.iter().chain(self.cookies.iter())
+    }
+}
+
+/// Session cookie values in a `Cookie` header, parsed leniently: pairs split on `;` and `,`
+/// (a client once sent raw `Set-Cookie` strings joined by `, `), attributes ignored.
+pub(crate) fn session_cookies(header: &str) -> Vec<String> {
+    header
+        .split([';', ','])
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(name, _)| matches!(name.trim(), "auth_key" | "videobank_sessionid"))
+        .map(|(_, value)| value.trim().trim_matches('"').to_owned())
+        .filter(|value| !value.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sim_12_tokens_are_344_chars_of_standard_base64_with_the_awkward_characters() {
+        for _ in 0..20 {
+            let t = new_token();
+            assert_eq!(t.len(), 344);
+            assert!(t.ends_with("=="));
+            assert!(t.contains('+') && t.contains('/'));
+            assert!(base64::engine::general_purpose::STANDARD.decode(&t).is_ok());
+        }
+    }
+
+    #[test]
+    fn sim_20_cookie_parsing_is_lenient() {
+        let joined = "videobank_sessionid=c000~aa; Domain=.eagleeyenetworks.com; expires=Tue, \
+                      09-Apr-2019 06:37:25 GMT; httponly; Max-Age=14399; Path=/, auth_key=c000~bb; \
+                      Domain=.eagleeyenetworks.com";
+        assert_eq!(session_cookies(joined), ["c000~aa", "c000~bb"]);
+        assert_eq!(session_cookies("other=1; auth_key=c000~cc"), ["c000~cc"]);
+        assert!(session_cookies("auth_key=; foo").is_empty());
+    }
+
+    #[test]
+    fn sim_11_login_states_follow_the_documented_precedence() {
+        let users = users();
+        let find = |name: &str| users.iter().find(|u| u.username == name);
+        assert!(check_login(find(DEMO_USERNAME), DEMO_PASSWORD).is_ok());
+        assert_eq!(
+            check_login(find(DEMO_USERNAME), "wrong")
+                .unwrap_err()
+                .status,
+            401
+        );
+        assert_eq!(
+            check_login(find("nobody@een.test"), DEMO_PASSWORD)
+                .unwrap_err()
+                .status,
+            401
+        );
+        for (name, status) in LOGIN_STATE_USERS {
+            assert_eq!(
+                check_login(find(name), DEMO_PASSWORD).unwrap_err().status,
+                status
+            );
+        }
+        // A pending user of an active account hears 462 even with a wrong password; others 401.
+        assert_eq!(
+            check_login(find("pending-user@een.test"), "x")
+                .unwrap_err()
+                .status,
+            462
+        );
+        assert_eq!(
+            check_login(find("suspended@een.test"), "x")
+                .unwrap_err()
+                .status,
+            401
+        );
+    }
+
+    #[test]
+    fn tokens_are_single_use_and_sessions_carry_the_cluster_prefix() {
+        let auth = Auth::new("c000", Duration::from_secs(30), Duration::from_secs(60));
+        let token = auth.authenticate(DEMO_USERNAME, DEMO_PASSWORD).unwrap();
+        let (key, _) = auth.authorize(&token).unwrap();
+        assert!(key.starts_with("c000~") && key.len() == 37);
+        assert_eq!(auth.authorize(&token).unwrap_err().status, 401);
+        let candidates = SessionCandidates::new(Some(key), &[]);
+        assert_eq!(
+            auth.peek(&candidates),
+            Some(1),
+            "the first session's ordinal"
+        );
+        assert!(auth.check(&candidates, true, &Faults::default()).is_ok());
+        auth.expire_all();
+        assert_eq!(
+            auth.check(&candidates, true, &Faults::default())
+                .unwrap_err(),
+            ApiError::session_expired()
+        );
+    }
+
+    #[test]
+    fn sim_23_and_sim_50_faults_count_per_session() {
+        let auth = Auth::new("c000", Duration::from_secs(30), Duration::from_secs(60));
+        let token = auth.authenticate(DEMO_USERNAME, DEMO_PASSWORD).unwrap();
+        let (key, _) = auth.authorize(&token).unwrap();
+        let c = SessionCandidates::new(None, &[&format!("auth_key={key}")]);
+        let faults = Faults {
+            unauthorized_after_login: 2,
+            rate_limit_per_second: Some(2),
+            ..Faults::default()
+        };
+        assert!(
+            auth.check(&c, true, &faults).is_ok(),
+            "login host is exempt"
+        );
+        assert_eq!(auth.check(&c, false, &faults).unwrap_err().status, 401);
+        assert_eq!(auth.check(&c, false, &faults).unwrap_err().status, 401);
+        assert!(auth.check(&c, false, &faults).is_ok());
+        assert_eq!(auth.check(&c, false, &faults).unwrap_err().status, 429);
+    }
+}

@@ -1,0 +1,201 @@
+//! Query strings and form bodies the way EEN reads them (SIM-04, SIM-05).
+//!
+//! EEN splits query strings on both `&` and `;` (mixed, with trailing separators), decodes
+//! percent escapes, accepts raw characters such as `@`, and treats an empty value as "no
+//! filter". Repeated keys: the last one wins.
+
+use std::borrow::Cow;
+
+/// Decoded `key=value` pairs in the order sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    /// Parses a raw query string, splitting on `&` and `;`.
+    pub(crate) fn from_query(raw: &str) -> Self {
+        Self::split(raw.as_bytes(), |b| b == b'&' || b == b';')
+    }
+
+    /// Parses an `application/x-www-form-urlencoded` body (only `&` separates: a raw password
+    /// may contain `;`).
+    pub(crate) fn from_form(raw: &[u8]) -> Self {
+        Self::split(raw, |b| b == b'&')
+    }
+
+    fn split(raw: &[u8], is_separator: impl Fn(u8) -> bool) -> Self {
+        let pairs = raw
+            .split(|&b| is_separator(b))
+            .filter(|piece| !piece.is_empty())
+            .filter_map(|piece| {
+                // One piece holds at most one pair; `form_urlencoded` does the decoding
+                // (`%40` and `+`) and keeps anything it cannot decode as it is.
+                url::form_urlencoded::parse(piece)
+                    .next()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            })
+            .collect();
+        Self { pairs }
+    }
+
+    /// Adds a pair (for bodies decoded from JSON or multipart).
+    pub(crate) fn push(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.pairs.push((key.into(), value.into()));
+    }
+
+    /// The value of the last pair whose key is any of `names` (long and short forms).
+    pub(crate) fn get(&self, names: &[&str]) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| names.contains(&k.as_str()))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Like [`get`](Self::get), but an empty value counts as absent.
+    pub(crate) fn get_nonempty(&self, names: &[&str]) -> Option<&str> {
+        self.get(names).filter(|v| !v.is_empty())
+    }
+
+    /// The first key not in `allowed`, if any.
+    pub(crate) fn unknown_key(&self, allowed: &[&str]) -> Option<&str> {
+        self.pairs
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .find(|k| !allowed.contains(k))
+    }
+}
+
+/// Why a time parameter is not usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid timestamp {0:?}")]
+pub(crate) struct BadTime(pub(crate) String);
+
+/// A parsed time parameter: an EEN timestamp, `now`, or an offset from now in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimeParam {
+    /// An absolute time, in milliseconds since the epoch.
+    At(i64),
+    /// `now` plus this many milliseconds (`now` itself is an offset of 0).
+    FromNow(i64),
+}
+
+impl TimeParam {
+    /// Parses `now`, `+300000` / `-300000` (ms from now) or `YYYYMMDDhhmmss.mmm`.
+    ///
+    /// A leading space counts as `+`: a raw `+` in a query string decodes to a space, and
+    /// clients write `e=+300000` unencoded.
+    pub(crate) fn parse(value: &str) -> Result<Self, BadTime> {
+        let bad = || BadTime(value.chars().take(40).collect());
+        if value == "now" {
+            return Ok(Self::FromNow(0));
+        }
+        let (sign, digits) = match value.as_bytes().first() {
+            Some(b'+' | b' ') => (1, &value[1..]),
+            Some(b'-') => (-1, &value[1..]),
+            _ => {
+                return value
+                    .parse::<crate::EenTimestamp>()
+                    .map(|ts| Self::At(ts.as_millis()))
+                    .map_err(|_| bad());
+            }
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let ms: i64 = digits.parse().map_err(|_| bad())?;
+        Ok(Self::FromNow(sign * ms))
+    }
+
+    /// Whether the value is relative to now (`now` or an offset).
+    pub(crate) fn is_relative(self) -> bool {
+        matches!(self, Self::FromNow(_))
+    }
+
+    /// Whether the value is exactly `now`.
+    pub(crate) fn is_now(self) -> bool {
+        self == Self::FromNow(0)
+    }
+
+    /// The time in milliseconds since the epoch, given the current time.
+    pub(crate) fn resolve(self, now_ms: i64) -> i64 {
+        match self {
+            Self::At(ms) => ms,
+            Self::FromNow(offset) => now_ms.saturating_add(offset),
+        }
+    }
+}
+
+/// Lossy UTF-8 for bodies and headers we only look at.
+pub(crate) fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sim_04_splits_on_semicolons_and_ampersands_mixed_with_a_trailing_separator() {
+        let p = Params::from_query("c=1000c4ae;t=now&a=preview;count=-20;");
+        assert_eq!(p.get(&["c"]), Some("1000c4ae"));
+        assert_eq!(p.get(&["t"]), Some("now"));
+        assert_eq!(p.get(&["a"]), Some("preview"));
+        assert_eq!(p.get(&["count"]), Some("-20"));
+        assert_eq!(p.unknown_key(&["c", "t", "a", "count"]), None);
+    }
+
+    #[test]
+    fn sim_04_empty_values_repeated_keys_and_percent_decoding() {
+        let p = Params::from_query("e=;n=;t=camera;s=;t=bridge;u=a%40b.c;v=x@y;flag");
+        assert_eq!(p.get(&["e"]), Some(""));
+        assert_eq!(p.get_nonempty(&["e"]), None);
+        assert_eq!(p.get(&["t"]), Some("bridge"), "last wins");
+        assert_eq!(p.get(&["u"]), Some("a@b.c"));
+        assert_eq!(p.get(&["v"]), Some("x@y"));
+        assert_eq!(p.get(&["flag"]), Some(""));
+        assert_eq!(p.unknown_key(&["e", "n", "t", "s", "u", "v"]), Some("flag"));
+    }
+
+    #[test]
+    fn sim_05_long_and_short_names_are_aliases_and_the_last_of_either_wins() {
+        let p = Params::from_query("id=10000001;c=10000002");
+        assert_eq!(p.get(&["id", "c"]), Some("10000002"));
+        let p = Params::from_query("c=10000002&id=10000001");
+        assert_eq!(p.get(&["id", "c"]), Some("10000001"));
+    }
+
+    #[test]
+    fn form_bodies_keep_semicolons_and_decode_tokens() {
+        let p = Params::from_form(b"username=demo@een.com&password=a;b&token=ab%2Bc%2Fd%3D%3D");
+        assert_eq!(p.get(&["username"]), Some("demo@een.com"));
+        assert_eq!(p.get(&["password"]), Some("a;b"));
+        assert_eq!(p.get(&["token"]), Some("ab+c/d=="));
+    }
+
+    #[test]
+    fn time_params_parse_timestamps_now_and_offsets() {
+        assert_eq!(TimeParam::parse("now"), Ok(TimeParam::FromNow(0)));
+        assert_eq!(TimeParam::parse("+300000"), Ok(TimeParam::FromNow(300_000)));
+        assert_eq!(TimeParam::parse(" 300000"), Ok(TimeParam::FromNow(300_000)));
+        assert_eq!(TimeParam::parse("-1500"), Ok(TimeParam::FromNow(-1500)));
+        assert_eq!(
+            TimeParam::parse("19700101000001.250"),
+            Ok(TimeParam::At(1250))
+        );
+        for bad in [
+            "",
+            "+",
+            "-x",
+            "+99999999999999999999999",
+            "2019",
+            "yesterday",
+            "20190409024212.14",
+        ] {
+            assert!(TimeParam::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(TimeParam::FromNow(-5).resolve(100), 95);
+        assert_eq!(TimeParam::FromNow(i64::MAX).resolve(100), i64::MAX);
+    }
+}

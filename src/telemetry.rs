@@ -1,0 +1,33 @@
+//! Logging setup and the request span.
+
+use axum::extract::MatchedPath;
+use axum::http::Request;
+use tracing::Span;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+/// The filter used when `RUST_LOG` is not set.
+const DEFAULT_FILTER: &str = "info,een_gallery=info,tower_http=info";
+
+/// Installs the global subscriber: `RUST_LOG` filters, `format` picks text or JSON lines.
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_FILTER.into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let result = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    // Only fails when a subscriber is already installed (tests); the first one wins.
+    drop(result);
+}
+
+/// The span of one HTTP request: method and route template, never the raw URI (which could
+/// carry arbitrary user input and would explode metric cardinality).
+pub fn request_span<B>(request: &Request<B>) -> Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!("request", method = %request.method(), route)
+}

@@ -1,0 +1,186 @@
+//! How the gallery stands with EEN, and the background task that (re)connects.
+//!
+//! Every EEN call's outcome is recorded here, so `/readyz` and the pages know whether EEN is
+//! reachable and accepts the credentials. The server starts before EEN answers; the
+//! [`spawn_keeper`] task logs in with backoff and probes again whenever a call fails in a way
+//! that says EEN is gone, so the gallery recovers by itself.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::cameras::Directory;
+use crate::een::{self, SessionState};
+use crate::metrics::Metrics;
+
+/// Where the gallery stands with EEN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// No session yet; the first login is under way or being retried.
+    Connecting,
+    /// A session is established and the last call reached EEN.
+    Ready,
+    /// EEN could not be reached or did not answer in time.
+    Unreachable,
+    /// EEN rejected the username or password, or the account cannot log in.
+    CredentialsRejected,
+}
+
+impl Status {
+    /// A short explanation for operators and users (no internals, no secrets).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Status::Connecting => "connecting to Eagle Eye Networks",
+            Status::Ready => "ready",
+            Status::Unreachable => "Eagle Eye Networks cannot be reached",
+            Status::CredentialsRejected => "Eagle Eye Networks rejected the configured credentials",
+        }
+    }
+}
+
+/// The shared health signal. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Health {
+    tx: Arc<watch::Sender<Status>>,
+    metrics: Metrics,
+}
+
+impl Health {
+    /// Starts in [`Status::Connecting`].
+    pub fn new(metrics: Metrics) -> Self {
+        Self {
+            tx: Arc::new(watch::Sender::new(Status::Connecting)),
+            metrics,
+        }
+    }
+
+    /// The current status.
+    pub fn status(&self) -> Status {
+        *self.tx.borrow()
+    }
+
+    /// Watches status changes (tests wait on this instead of polling).
+    pub fn subscribe(&self) -> watch::Receiver<Status> {
+        self.tx.subscribe()
+    }
+
+    /// Records the outcome of one EEN call.
+    pub fn record<T>(&self, call: &'static str, result: &Result<T, een::Error>) {
+        self.metrics.een_call(call, result.is_ok());
+        match result {
+            Ok(_) => self.set(Status::Ready),
+            Err(error) => {
+                if let Some(status) = status_after(error) {
+                    self.set(status);
+                }
+            }
+        }
+    }
+
+    /// Fails fast while the credentials are known to be rejected: retrying them on every page
+    /// view could get the account locked. Only the keeper task retries, with backoff.
+    pub fn gate(&self) -> Result<(), een::Error> {
+        match self.status() {
+            Status::CredentialsRejected => Err(een::Error::InvalidCredentials),
+            _ => Ok(()),
+        }
+    }
+
+    fn set(&self, status: Status) {
+        self.tx.send_if_modified(|current| {
+            if *current == status {
+                return false;
+            }
+            match status {
+                Status::Ready => tracing::info!("EEN session ready"),
+                other => tracing::warn!(status = ?other, "{}", other.describe()),
+            }
+            *current = status;
+            true
+        });
+    }
+}
+
+/// What an error says about EEN as a whole; `None` when it concerns only the one request
+/// (a missing image, a rate limit, an odd answer).
+fn status_after(error: &een::Error) -> Option<Status> {
+    match error {
+        een::Error::InvalidCredentials | een::Error::Account(_) => {
+            Some(Status::CredentialsRejected)
+        }
+        een::Error::Transport(_) | een::Error::Timeout | een::Error::Config(_) => {
+            Some(Status::Unreachable)
+        }
+        // Logging in again did not help: let the keeper establish a new session.
+        een::Error::SessionExpired => Some(Status::Connecting),
+        een::Error::NotFound
+        | een::Error::RateLimited
+        | een::Error::Upstream(_)
+        | een::Error::Decode(_) => None,
+    }
+}
+
+/// Backoff bounds of the keeper.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    /// First wait after a failure.
+    pub initial: Duration,
+    /// Longest wait.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Spawns the task that keeps a session: it logs in (and loads the camera list) whenever the
+/// status is not [`Status::Ready`], retrying with exponential backoff until it works.
+pub fn spawn_keeper(
+    client: een::Client,
+    directory: Directory,
+    health: Health,
+    backoff: Backoff,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut changes = health.subscribe();
+        let mut wait = backoff.initial;
+        loop {
+            if changes.wait_for(|s| *s != Status::Ready).await.is_err() {
+                return;
+            }
+            if connect(&client, &directory, &health).await {
+                wait = backoff.initial;
+            } else {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(backoff.max);
+            }
+        }
+    })
+}
+
+/// One attempt: log in if there is no session, then refresh the camera list (which proves the
+/// session works and warms the list for the first page view).
+async fn connect(client: &een::Client, directory: &Directory, health: &Health) -> bool {
+    if client.session_state() != SessionState::LoggedIn {
+        let login = client.login().await;
+        health.record("login", &login);
+        if let Err(error) = login {
+            tracing::warn!(error = %error, "EEN login failed");
+            // A login failure that says nothing about EEN as a whole still is not a session.
+            return false;
+        }
+    }
+    match directory.refresh().await {
+        Ok(_) => true,
+        Err(error) => {
+            tracing::warn!(error = %error, "EEN camera list failed");
+            false
+        }
+    }
+}
