@@ -51,7 +51,10 @@ RUN apt-get update \
 COPY --from=build /out/een-gallery /usr/local/bin/een-gallery
 
 USER 10001:10001
-ENV BIND=0.0.0.0:8080
+# Listen on all interfaces of the container. Its log is no terminal: no ANSI colours in text
+# logs (LOG_FORMAT=json gives one JSON object per line).
+ENV BIND=0.0.0.0:8080 \
+    NO_COLOR=1
 EXPOSE 8080
 # The binary probes its own /healthz: no curl or shell needed in the image.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

@@ -395,12 +395,13 @@ podman rm --force --time 10 "$SIM_CTR" >/dev/null 2>&1 || fail "removing the sim
 podman secret rm "$SECRET" >/dev/null
 
 step "container check passed"
-printf '  image size                        %s MB\n' "$image_mb"
-printf '  build (%s crates compiled)        %s s\n' "$build_crates" "$build_seconds"
-printf '  rebuild, nothing changed          %s s\n' "$rebuild_seconds"
+row() { printf '  %-36s %s\n' "$1" "$2"; }
+row "image size" "$image_mb MB"
+row "build ($build_crates crates compiled)" "$build_seconds s"
+row "rebuild, nothing changed" "$rebuild_seconds s"
 if [ "$probe_seconds" = skipped ]; then
-    printf '  rebuild after a source change     skipped (CONTAINER_CHECK_QUICK=1)\n'
+    row "rebuild after a source change" "skipped (CONTAINER_CHECK_QUICK=1)"
 else
-    printf '  rebuild after a source change     %s s\n' "$probe_seconds"
+    row "rebuild after a source change" "$probe_seconds s"
 fi
-printf '  podman stop                       %s s\n' "$stop_seconds"
+row "podman stop" "$stop_seconds s"
