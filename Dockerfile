@@ -13,22 +13,38 @@
 ARG RUST_IMAGE=rust:1.96-slim-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
+# The crate's shape without its code: the manifest, the lockfile, an empty src/lib.rs and a
+# `fn main() {}` for every file that can be a target (the binary, tests, benches, examples and
+# any `path = "*.rs"` in the manifest: Cargo refuses a manifest whose declared targets are
+# missing), all with fixed timestamps. Module files are left out, so this tree changes only when
+# the manifest, the lockfile or the set of targets does.
+FROM ${RUST_IMAGE} AS skeleton
+WORKDIR /src
+COPY . .
+RUN mkdir /skeleton \
+ && cp Cargo.toml Cargo.lock /skeleton/ \
+ && for f in src/main.rs src/bin/*.rs src/bin/*/main.rs tests/*.rs tests/*/main.rs \
+             benches/*.rs benches/*/main.rs examples/*.rs examples/*/main.rs \
+             $(sed -n 's/^ *path *= *"\([^"]*\.rs\)".*/\1/p' Cargo.toml); do \
+        if [ -f "$f" ]; then mkdir -p "/skeleton/$(dirname "$f")" && echo 'fn main() {}' > "/skeleton/$f"; fi; \
+    done \
+ && if [ -f src/lib.rs ]; then mkdir -p /skeleton/src && : > /skeleton/src/lib.rs; fi \
+ && find /skeleton -exec touch -h -d @0 {} +
+
 FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 
-# Dependencies first, against stub sources: this layer depends on Cargo.toml and Cargo.lock only,
+# Dependencies first, built against the skeleton: this layer is reused until the skeleton changes,
 # so a change to the gallery's own code recompiles one crate instead of all of them. The stub's
 # own artifacts are deleted so the real sources below are always rebuilt, whatever their mtimes.
-COPY Cargo.toml Cargo.lock ./
+COPY --from=skeleton /skeleton ./
 RUN --mount=type=secret,id=cacert \
     if [ -s /run/secrets/cacert ]; then export CARGO_HTTP_CAINFO=/run/secrets/cacert; fi \
- && mkdir src \
- && echo 'fn main() {}' > src/main.rs \
- && touch src/lib.rs \
  && cargo build --release --locked \
- && rm -rf src target/release/een-gallery* target/release/.fingerprint/een-gallery-* \
+ && rm -rf target/release/een-gallery* target/release/.fingerprint/een-gallery-* \
            target/release/deps/een_gallery-* target/release/deps/libeen_gallery-*
 
+# The real sources over the skeleton (tests and benches stay stubs: only the binary is built).
 # askama compiles templates/ (configured by askama.toml) into the binary and static/ is
 # embedded too: the binary is self-contained, so only the build stage sees these files.
 COPY askama.toml ./

@@ -183,6 +183,12 @@ build_args=(--pull=never --format docker
 
 # How many crates cargo compiled in a build log: tells a cold build from a cached one.
 compiled() { grep -c '^ *Compiling ' "$1" || true; }
+# Tags stage $1 of the Dockerfile built from context $3 as $2; every layer comes from the cache,
+# so this takes a second. A tagged stage survives pruning and can be removed precisely later.
+tag_stage() {
+    podman build "${build_args[@]}" --target "$1" -t "$2" "$3" > "$STATE/tag-stage.log" 2>&1 \
+        || { tail -30 "$STATE/tag-stage.log"; fail "tagging the $1 stage as $2"; }
+}
 # Removes an image this script built earlier and no longer tags, with its own unshared layers
 # (podman keeps layers that a newer build still uses), so repeated runs do not pile up images.
 drop_old() {
@@ -196,8 +202,16 @@ drop_old() {
 step "podman build the Dockerfile (full in-image release compile)"
 old_image=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 old_build=$(podman image inspect --format '{{.Id}}' "$IMAGE-build" 2>/dev/null || true)
+old_skeleton=$(podman image inspect --format '{{.Id}}' "$IMAGE-skeleton" 2>/dev/null || true)
 cache_args=()
-[ "${CONTAINER_CHECK_NO_CACHE:-0}" = 1 ] && cache_args=(--no-cache)
+if [ "${CONTAINER_CHECK_NO_CACHE:-0}" = 1 ]; then
+    cache_args=(--no-cache)
+    # Remove the previous run's images first: the stage tagging below reads the cache, and must
+    # find this build's layers, not theirs.
+    for old in "$old_image" "$old_build" "$old_skeleton"; do
+        if [ -n "$old" ]; then podman rmi --force "$old" >/dev/null 2>&1 || true; fi
+    done
+fi
 started=$(now)
 podman build "${build_args[@]}" "${cache_args[@]}" -t "$IMAGE" . > "$STATE/build.log" 2>&1 \
     || { tail -60 "$STATE/build.log"; fail "podman build"; }
@@ -205,12 +219,12 @@ build_seconds=$(since "$started")
 build_crates=$(compiled "$STATE/build.log")
 grep -E '^ *(Finished|Compiling een-gallery)' "$STATE/build.log" || true
 echo "build: ${build_seconds} s, ${build_crates} crates compiled"
-# Tag the build stage too (every layer is cached, so this takes a second): a tagged build stage
-# survives pruning, and the previous run's untagged one can be removed precisely.
-podman build "${build_args[@]}" --target build -t "$IMAGE-build" . > "$STATE/build-stage.log" 2>&1 \
-    || { tail -30 "$STATE/build-stage.log"; fail "tagging the build stage"; }
+# The stages that are not part of the image are tagged too, so the previous run's can be removed.
+tag_stage build "$IMAGE-build" .
+tag_stage skeleton "$IMAGE-skeleton" .
 drop_old "$old_image" "$IMAGE"
 drop_old "$old_build" "$IMAGE-build"
+drop_old "$old_skeleton" "$IMAGE-skeleton"
 image_bytes=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 image_mb=$(awk -v b="$image_bytes" 'BEGIN { printf "%.1f", b / 1000000 }')
 echo "image $IMAGE: $image_mb MB"
@@ -243,12 +257,11 @@ if [ "${CONTAINER_CHECK_QUICK:-0}" != 1 ]; then
     grep -E '^ *(Finished|Compiling)' "$STATE/probe-build.log" || true
     echo "rebuild after a source change: ${probe_seconds} s, ${probe_crates} crate(s) compiled"
     [ "$probe_crates" = 1 ] || fail "a source change recompiled $probe_crates crates: the dependency layer was not reused"
-    # Untag the probe image and its build stage: podman then deletes their layers down to the ones
-    # the real image shares, so the probe leaves nothing behind.
-    podman build "${build_args[@]}" --target build -t "$PROBE_IMAGE-build" "$probe_dir" \
-        > "$STATE/probe-build-stage.log" 2>&1 \
-        || { tail -30 "$STATE/probe-build-stage.log"; fail "tagging the probe's build stage"; }
-    podman rmi "$PROBE_IMAGE" "$PROBE_IMAGE-build" >/dev/null
+    # Untag the probe image and its other stages: podman then deletes their layers down to the
+    # ones the real image shares, so the probe leaves nothing behind.
+    tag_stage build "$PROBE_IMAGE-build" "$probe_dir"
+    tag_stage skeleton "$PROBE_IMAGE-skeleton" "$probe_dir"
+    podman rmi "$PROBE_IMAGE" "$PROBE_IMAGE-build" "$PROBE_IMAGE-skeleton" >/dev/null
     rm -rf "$probe_dir"; probe_dir=""
 fi
 
