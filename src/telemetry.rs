@@ -1,5 +1,7 @@
 //! Logging setup and the request span.
 
+use std::io::IsTerminal;
+
 use axum::extract::MatchedPath;
 use axum::http::Request;
 use tracing::Span;
@@ -13,7 +15,12 @@ const DEFAULT_FILTER: &str = "info,een_gallery=info,tower_http=info";
 /// Installs the global subscriber: `RUST_LOG` filters, `format` picks text or JSON lines.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_FILTER.into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colour codes only for a person at a terminal, not in container or journald logs; an
+    // explicit `with_ansi` overrides tracing's own NO_COLOR check, so honour it here.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal() && !no_color);
     let result = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
