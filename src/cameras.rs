@@ -123,7 +123,7 @@ impl Directory {
     /// Calls EEN; the caller holds `fetching`.
     async fn fetch(&self) -> Result<Arc<CameraList>, een::Error> {
         let result = self.inner.een.cameras().await;
-        self.inner.health.record("cameras", &result);
+        self.inner.health.record_camera_list(&result);
         let list = Arc::new(CameraList::new(result?));
         let snapshot = Snapshot {
             list: Arc::clone(&list),

@@ -107,7 +107,7 @@ impl Images {
             .try_get_with(key, async {
                 self.health.gate()?;
                 let result = self.een.preview(esn, timestamp).await;
-                self.health.record("preview", &result);
+                self.health.record_image_call("preview", &result);
                 result.map(|image| image.bytes)
             })
             .await
@@ -122,7 +122,7 @@ impl Images {
     ) -> Result<Vec<EenTimestamp>, een::Error> {
         self.health.gate()?;
         let result = self.een.list_previews(esn, before, count).await;
-        self.health.record("list_previews", &result);
+        self.health.record_image_call("list_previews", &result);
         result
     }
 
@@ -142,7 +142,7 @@ impl Images {
             .try_get_with(esn.clone(), async {
                 self.health.gate()?;
                 let result = self.een.latest_preview(esn).await;
-                self.health.record("latest_preview", &result);
+                self.health.record_image_call("latest_preview", &result);
                 let image = result?;
                 let key = ImageKey {
                     esn: esn.clone(),

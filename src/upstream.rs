@@ -1,9 +1,10 @@
 //! How the gallery stands with EEN, and the background task that (re)connects.
 //!
-//! Every EEN call's outcome is recorded here, so `/readyz` and the pages know whether EEN is
-//! reachable and accepts the credentials. The server starts before EEN answers; the
-//! [`spawn_keeper`] task logs in with backoff and probes again whenever a call fails in a way
-//! that says EEN is gone, so the gallery recovers by itself.
+//! Every EEN call is counted here; the login and the camera list decide whether EEN is
+//! reachable and accepts the credentials, which `/readyz` and the pages show. Calls about one
+//! camera's images do not: one slow image is not an outage. The server starts before EEN
+//! answers; the [`spawn_keeper`] task logs in with backoff and probes again whenever the login
+//! or the camera list fails in a way that says EEN is gone, so the gallery recovers by itself.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,9 +66,10 @@ impl Health {
         self.tx.subscribe()
     }
 
-    /// Records the outcome of one EEN call.
-    pub fn record<T>(&self, call: &'static str, result: &Result<T, een::Error>) {
-        self.metrics.een_call(call, result.is_ok());
+    /// Records the camera-list call. It alone (with the login) decides readiness: it is what
+    /// every page needs, and it asks EEN about the account as a whole.
+    pub fn record_camera_list<T>(&self, result: &Result<T, een::Error>) {
+        self.metrics.een_call("cameras", result.is_ok());
         match result {
             Ok(_) => self.set(Status::Ready),
             Err(error) => {
@@ -75,6 +77,20 @@ impl Health {
                     self.set(status);
                 }
             }
+        }
+    }
+
+    /// Records a call about one camera's images. It only counts: one slow or missing image
+    /// (even one fetched in the background after its page gave up) says nothing about EEN as
+    /// a whole, and must not turn `/readyz` or every page to "unreachable". The exception is
+    /// a login that EEN refused while the call logged in again: that is a login outcome, and
+    /// the gate must stop pages from retrying it.
+    pub fn record_image_call<T>(&self, call: &'static str, result: &Result<T, een::Error>) {
+        self.metrics.een_call(call, result.is_ok());
+        if let Err(error) = result
+            && let Some(Status::CredentialsRejected) = status_after(error)
+        {
+            self.set(Status::CredentialsRejected);
         }
     }
 
@@ -113,8 +129,8 @@ impl Health {
     }
 }
 
-/// What an error says about EEN as a whole; `None` when it concerns only the one request
-/// (a missing image, a rate limit, an odd answer).
+/// What an error of a login or camera-list call says about EEN as a whole; `None` when it
+/// concerns only the one request (a rate limit, an odd answer).
 fn status_after(error: &een::Error) -> Option<Status> {
     match error {
         een::Error::InvalidCredentials | een::Error::Account(_) => {
@@ -123,6 +139,8 @@ fn status_after(error: &een::Error) -> Option<Status> {
         een::Error::Transport(_) | een::Error::Timeout | een::Error::Config(_) => {
             Some(Status::Unreachable)
         }
+        // A gateway error that outlasted the client's retries: EEN is down or overloaded.
+        een::Error::Upstream(502..=504) => Some(Status::Unreachable),
         // Logging in again did not help: let the keeper establish a new session.
         een::Error::SessionExpired => Some(Status::Connecting),
         een::Error::NotFound
