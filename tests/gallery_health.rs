@@ -166,8 +166,11 @@ fn client_config_for(addr: SocketAddr) -> een::ClientConfig {
 async fn metrics_count_requests_een_calls_and_cache_hits() {
     let app = start().await;
     let esn = app.online_camera().esn.expect("esn");
-    app.page(&format!("/cameras/{esn}")).await;
-    app.page(&format!("/cameras/{esn}")).await;
+    // A fixed page: with `Before::Now` a frame newer than the first view could appear.
+    let newest = app.newest_timestamps(&esn, 1).await;
+    let uri = format!("/cameras/{esn}?before={}", newest[0]);
+    app.page(&uri).await;
+    app.page(&uri).await;
     let metrics = app.get("/metrics").await;
     assert_eq!(metrics.status, StatusCode::OK);
     let body = metrics.text();
