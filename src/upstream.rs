@@ -96,12 +96,21 @@ impl Health {
 
     /// Records a login. Success alone does not make the gallery ready: the camera list that
     /// follows does, so `/readyz` turns 200 only when a first page view can be served warm.
+    /// But it does prove the credentials, so it ends [`Status::CredentialsRejected`] (and
+    /// with it the gate) even when the camera list then fails.
     pub fn record_login(&self, result: &Result<(), een::Error>) {
         self.metrics.een_call("login", result.is_ok());
-        if let Err(error) = result
-            && let Some(status) = status_after(error)
-        {
-            self.set(status);
+        match result {
+            Ok(()) => {
+                if self.status() != Status::Ready {
+                    self.set(Status::Connecting);
+                }
+            }
+            Err(error) => {
+                if let Some(status) = status_after(error) {
+                    self.set(status);
+                }
+            }
         }
     }
 
@@ -211,5 +220,51 @@ async fn connect(client: &een::Client, directory: &Directory, health: &Health) -
             tracing::warn!(error = %error, "EEN camera list failed");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_successful_login_lifts_rejected_credentials_but_does_not_make_ready() {
+        let health = Health::new(Metrics::default());
+        health.record_login(&Err(een::Error::InvalidCredentials));
+        assert_eq!(health.status(), Status::CredentialsRejected);
+        assert!(health.gate().is_err());
+
+        health.record_login(&Ok(()));
+        assert_eq!(health.status(), Status::Connecting);
+        assert!(health.gate().is_ok());
+
+        // The camera list failing after the login leaves the gallery not ready, not rejected.
+        health.record_camera_list::<()>(&Err(een::Error::Timeout));
+        assert_eq!(health.status(), Status::Unreachable);
+        health.record_camera_list(&Ok(()));
+        assert_eq!(health.status(), Status::Ready);
+        health.record_login(&Ok(()));
+        assert_eq!(
+            health.status(),
+            Status::Ready,
+            "a login never lowers readiness"
+        );
+    }
+
+    #[test]
+    fn image_calls_only_count_unless_a_login_inside_them_was_refused() {
+        let health = Health::new(Metrics::default());
+        health.record_camera_list(&Ok(()));
+        for error in [
+            een::Error::Timeout,
+            een::Error::Upstream(503),
+            een::Error::SessionExpired,
+            een::Error::NotFound,
+        ] {
+            health.record_image_call::<()>("preview", &Err(error));
+            assert_eq!(health.status(), Status::Ready);
+        }
+        health.record_image_call::<()>("preview", &Err(een::Error::InvalidCredentials));
+        assert_eq!(health.status(), Status::CredentialsRejected);
     }
 }
