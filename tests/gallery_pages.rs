@@ -523,3 +523,37 @@ async fn views_queued_behind_a_failed_camera_list_share_its_failure() {
     let calls = app.sim.stats().count(Endpoint::DeviceList);
     assert!(calls <= 2, "{calls} device-list calls for 50 views");
 }
+
+#[tokio::test]
+async fn a_short_page_still_links_to_older_images() {
+    let app = start().await;
+    let esn = esn_of(&app.online_camera());
+    // Just after the start of the retention window EEN answers fewer than twenty images.
+    let retention = i64::try_from(app.sim.config().retention.as_millis()).expect("retention");
+    let before = EenTimestamp::now().add_millis(10_000 - retention);
+    let uri = format!("/cameras/{esn}?before={before}");
+    let page = app.page(&uri).await;
+    let shown = frames(&page);
+    assert!(
+        !shown.is_empty() && shown.len() < 20,
+        "{} frames",
+        shown.len()
+    );
+    let oldest = shown.last().expect("frames").0;
+    let older = attrs(&page, "#older", "href");
+    assert_eq!(older, [format!("/cameras/{esn}?before={oldest}")]);
+
+    // Where the list is empty, the page says so and links no further.
+    let end = app
+        .page(&format!(
+            "/cameras/{esn}?before={}",
+            shown[0].0.add_millis(-retention)
+        ))
+        .await;
+    assert!(frames(&end).is_empty());
+    assert_eq!(
+        text(&end, "#no-images").as_deref(),
+        Some("There are no older images of this camera.")
+    );
+    assert!(attrs(&end, "#older", "href").is_empty());
+}

@@ -173,9 +173,10 @@ pub async fn camera(
         .zip(fetched)
         .map(|(&timestamp, fetch)| frame(camera, &tz, timestamp, fetch, size))
         .collect::<Vec<_>>();
-    let older_href = (timestamps.len() == PAGE_SIZE as usize)
-        .then(|| timestamps.last())
-        .flatten()
+    // EEN may answer fewer than asked although older images exist, so any non-empty page
+    // links to the one before its oldest image; only an empty page is known to be the end.
+    let older_href = timestamps
+        .last()
         .map(|oldest| format!("/cameras/{esn}?before={oldest}"));
     let page = CameraPage {
         layout: layout(&state),
