@@ -383,3 +383,48 @@ async fn a_slow_image_answers_the_placeholder_at_the_deadline_and_still_lands_in
     );
     assert_eq!(app.sim.stats().count(Endpoint::AssetImage), 1);
 }
+
+#[tokio::test]
+async fn an_image_from_the_future_is_404_without_asking_een() {
+    let app = start().await;
+    let esn = esn_of(&app.online_camera());
+    app.sim.reset_stats();
+    let tomorrow = EenTimestamp::now().add_millis(24 * 3600 * 1000);
+    for _ in 0..3 {
+        let response = app
+            .get(&format!("/cameras/{esn}/images/{tomorrow}.jpg"))
+            .await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND);
+        assert_eq!(response.header("content-type"), Some("image/svg+xml"));
+    }
+    assert_eq!(app.sim.stats().image_requests(), 0);
+}
+
+#[tokio::test]
+async fn een_not_found_is_cached_briefly() {
+    let app = start().await;
+    let without_images = app
+        .attached_cameras()
+        .into_iter()
+        .find(|c| !c.has_images)
+        .expect("the demo has a camera without images");
+    let empty = esn_of(&without_images);
+    let esn = esn_of(&app.online_camera());
+    app.sim.reset_stats();
+    for _ in 0..3 {
+        let preview = app.get(&format!("/cameras/{empty}/preview.jpg")).await;
+        assert_eq!(preview.status, StatusCode::NOT_FOUND);
+        // Long before the retention window: EEN has no such frame.
+        let image = app
+            .get(&format!("/cameras/{esn}/images/20000101000000.000.jpg"))
+            .await;
+        assert_eq!(image.status, StatusCode::NOT_FOUND);
+    }
+    let stats = app.sim.stats();
+    assert_eq!(
+        stats.count(Endpoint::PrevImage),
+        1,
+        "one latest-preview call"
+    );
+    assert_eq!(stats.count(Endpoint::AssetImage), 1, "one image call");
+}

@@ -30,6 +30,10 @@ pub const PAGE_SIZE: u32 = 20;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
+/// How far ahead of this server's clock an image may be asked for (clocks differ a little);
+/// anything later cannot exist yet and is answered without asking EEN.
+const CLOCK_SKEW_MS: i64 = 60_000;
+
 /// Query of the grid.
 #[derive(Debug, Deserialize)]
 pub struct GridQuery {
@@ -245,6 +249,9 @@ pub async fn image(
     let deadline = Instant::now() + state.settings.page_deadline;
     let esn = parse_esn(&esn)?;
     let timestamp = parse_timestamp(file.strip_suffix(".jpg").ok_or(AppError::NotFound)?)?;
+    if timestamp > EenTimestamp::now().add_millis(CLOCK_SKEW_MS) {
+        return Ok(assets::placeholder_response(StatusCode::NOT_FOUND));
+    }
     let etag = etag(&esn, timestamp);
     // The bytes behind a timestamped URL never change, so a revalidation needs no EEN call.
     if if_none_match(&headers, &etag) {
