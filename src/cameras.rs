@@ -2,6 +2,9 @@
 //!
 //! A stale list is served at once while one background task fetches a new one
 //! (stale-while-revalidate), so only the very first page view waits for EEN's device list.
+//! A failed fetch is remembered for a short while: requests in that time (including those
+//! that queued behind the failed fetch) get its error or the old list instead of calling EEN
+//! again, so a failing device list is not hammered by every page view.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -55,9 +58,18 @@ struct Inner {
     een: een::Client,
     health: Health,
     ttl: Duration,
+    retry_after: Duration,
     current: RwLock<Option<Snapshot>>,
+    /// The last fetch that failed, if no fetch succeeded since.
+    failure: RwLock<Option<Failure>>,
     /// Held while a device-list call is in flight, so concurrent misses make one call.
     fetching: Arc<tokio::sync::Mutex<()>>,
+}
+
+#[derive(Clone, Debug)]
+struct Failure {
+    error: een::Error,
+    at: Instant,
 }
 
 #[derive(Clone, Debug)]
@@ -68,13 +80,17 @@ struct Snapshot {
 
 impl Directory {
     /// An empty directory; the first [`get`](Self::get) or [`refresh`](Self::refresh) fills it.
-    pub fn new(een: een::Client, health: Health, ttl: Duration) -> Self {
+    /// A list is fresh for `ttl`; after a failed fetch, [`get`](Self::get) does not call EEN
+    /// again for `retry_after`.
+    pub fn new(een: een::Client, health: Health, ttl: Duration, retry_after: Duration) -> Self {
         Self {
             inner: Arc::new(Inner {
                 een,
                 health,
                 ttl,
+                retry_after,
                 current: RwLock::new(None),
+                failure: RwLock::new(None),
                 fetching: Arc::new(tokio::sync::Mutex::new(())),
             }),
         }
@@ -84,21 +100,29 @@ impl Directory {
     /// runs, or fetched now when there is none yet.
     pub async fn get(&self) -> Result<Arc<CameraList>, een::Error> {
         if let Some(snapshot) = self.snapshot() {
-            if snapshot.fetched.elapsed() >= self.inner.ttl {
+            if snapshot.fetched.elapsed() >= self.inner.ttl && self.recent_failure().is_none() {
                 self.refresh_in_background();
             }
             return Ok(snapshot.list);
         }
         self.inner.health.gate()?;
+        if let Some(error) = self.recent_failure() {
+            return Err(error);
+        }
         let _fetching = self.inner.fetching.lock().await;
-        // Another request may have filled it while this one waited.
+        // Another request may have filled it, or failed to, while this one waited: either
+        // outcome is this one's too (single flight).
         if let Some(snapshot) = self.snapshot() {
             return Ok(snapshot.list);
+        }
+        if let Some(error) = self.recent_failure() {
+            return Err(error);
         }
         self.fetch().await
     }
 
-    /// Fetches the list now and stores it.
+    /// Fetches the list now and stores it, whatever failed before (the keeper calls this with
+    /// its own backoff).
     pub async fn refresh(&self) -> Result<Arc<CameraList>, een::Error> {
         let _fetching = self.inner.fetching.lock().await;
         self.fetch().await
@@ -111,7 +135,7 @@ impl Directory {
         let this = self.clone();
         tokio::spawn(async move {
             let _fetching = fetching;
-            if this.inner.health.gate().is_err() {
+            if this.inner.health.gate().is_err() || this.recent_failure().is_some() {
                 return;
             }
             if let Err(error) = this.fetch().await {
@@ -123,7 +147,15 @@ impl Directory {
     /// Calls EEN; the caller holds `fetching`.
     async fn fetch(&self) -> Result<Arc<CameraList>, een::Error> {
         let result = self.inner.een.cameras().await;
-        self.inner.health.record("cameras", &result);
+        self.inner.health.record_camera_list(&result);
+        *self
+            .inner
+            .failure
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = result.as_ref().err().map(|error| Failure {
+            error: error.clone(),
+            at: Instant::now(),
+        });
         let list = Arc::new(CameraList::new(result?));
         let snapshot = Snapshot {
             list: Arc::clone(&list),
@@ -135,6 +167,17 @@ impl Directory {
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Some(snapshot);
         Ok(list)
+    }
+
+    /// The error of the last fetch, if it failed less than `retry_after` ago.
+    fn recent_failure(&self) -> Option<een::Error> {
+        self.inner
+            .failure
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .filter(|f| f.at.elapsed() < self.inner.retry_after)
+            .map(|f| f.error.clone())
     }
 
     fn snapshot(&self) -> Option<Snapshot> {

@@ -121,12 +121,15 @@ impl From<SharedError> for AppError {
     fn from(error: SharedError) -> Self {
         match &*error {
             een::Error::NotFound => AppError::NotFound,
-            een::Error::InvalidCredentials
-            | een::Error::Account(_)
-            | een::Error::SessionExpired => AppError::EenCredentials(error),
-            een::Error::Transport(_) | een::Error::Timeout | een::Error::Config(_) => {
-                AppError::EenUnreachable(error)
+            een::Error::InvalidCredentials | een::Error::Account(_) => {
+                AppError::EenCredentials(error)
             }
+            // A lost session says nothing about the credentials: the next login may well
+            // work, and the keeper is already at it.
+            een::Error::SessionExpired
+            | een::Error::Transport(_)
+            | een::Error::Timeout
+            | een::Error::Config(_) => AppError::EenUnreachable(error),
             een::Error::Upstream(status) if *status >= 500 => AppError::EenUnreachable(error),
             een::Error::RateLimited => AppError::EenBusy(error),
             een::Error::Upstream(_) | een::Error::Decode(_) => AppError::EenBadAnswer(error),
@@ -198,5 +201,13 @@ mod tests {
         let unreachable = AppError::from(een::Error::Timeout).info();
         assert_eq!(rejected.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_ne!(rejected.title, unreachable.title);
+    }
+
+    #[test]
+    fn a_lost_session_is_not_shown_as_rejected_credentials() {
+        let lost = AppError::from(een::Error::SessionExpired).info();
+        let unreachable = AppError::from(een::Error::Timeout).info();
+        assert_eq!(lost.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(lost.title, unreachable.title);
     }
 }

@@ -5,6 +5,8 @@
 //! `try_get_with`). A page fetches its images with at most [`PAGE_FETCH_PERMITS`] in flight and
 //! stops waiting at its deadline; fetches still running then finish in the background and land
 //! in the cache, so the browser's request for the image (or the next view) finds it there.
+//! EEN answering "not found" (a camera without images, a timestamp with no frame) is cached
+//! too, for [`MISSING_TTL`], so a camera without images does not cost an EEN call per view.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +24,9 @@ use crate::upstream::Health;
 
 /// How many images one page fetches at once.
 pub const PAGE_FETCH_PERMITS: usize = 5;
+
+/// How long EEN's "not found" for an image or a latest preview is believed.
+pub const MISSING_TTL: Duration = Duration::from_secs(10);
 
 /// Estimated per-entry overhead of the cache on top of the image bytes.
 const ENTRY_OVERHEAD: usize = 96;
@@ -46,6 +51,15 @@ pub enum Fetch<T> {
     Late,
 }
 
+/// What EEN recently said does not exist.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Missing {
+    /// No frame at this timestamp.
+    Image(ImageKey),
+    /// No latest preview of this camera.
+    Latest(Esn),
+}
+
 /// An EEN error shared by every caller that waited on the same fetch.
 pub type SharedError = Arc<een::Error>;
 
@@ -57,6 +71,7 @@ pub struct Images {
     metrics: Metrics,
     cache: Cache<ImageKey, Bytes>,
     latest: Cache<Esn, Image>,
+    missing: Cache<Missing, ()>,
 }
 
 impl Images {
@@ -83,12 +98,18 @@ impl Images {
             .max_capacity(10_000)
             .time_to_live(latest_max_age)
             .build();
+        let missing = Cache::builder()
+            .name("missing-images")
+            .max_capacity(10_000)
+            .time_to_live(MISSING_TTL)
+            .build();
         Self {
             een,
             health,
             metrics,
             cache,
             latest,
+            missing,
         }
     }
 
@@ -102,15 +123,31 @@ impl Images {
             self.metrics.image_cache_hit();
             return Ok(bytes);
         }
+        let missing = Missing::Image(key.clone());
+        if self.missing.contains_key(&missing) {
+            self.metrics.image_cache_hit();
+            return Err(Arc::new(een::Error::NotFound));
+        }
         self.metrics.image_cache_miss();
-        self.cache
+        let result = self
+            .cache
             .try_get_with(key, async {
                 self.health.gate()?;
                 let result = self.een.preview(esn, timestamp).await;
-                self.health.record("preview", &result);
+                self.health.record_image_call("preview", &result);
                 result.map(|image| image.bytes)
             })
-            .await
+            .await;
+        self.remember_missing(&result, missing).await;
+        result
+    }
+
+    async fn remember_missing<T>(&self, result: &Result<T, SharedError>, missing: Missing) {
+        if let Err(error) = result
+            && matches!(**error, een::Error::NotFound)
+        {
+            self.missing.insert(missing, ()).await;
+        }
     }
 
     /// Timestamps of up to `count` previews before `before`, newest first.
@@ -122,7 +159,7 @@ impl Images {
     ) -> Result<Vec<EenTimestamp>, een::Error> {
         self.health.gate()?;
         let result = self.een.list_previews(esn, before, count).await;
-        self.health.record("list_previews", &result);
+        self.health.record_image_call("list_previews", &result);
         result
     }
 
@@ -138,11 +175,16 @@ impl Images {
     /// The camera's latest preview. It is also stored under its own timestamp, so pages can
     /// link to the immutable timestamped URL.
     pub async fn latest(&self, esn: &Esn) -> Result<Image, SharedError> {
-        self.latest
+        let missing = Missing::Latest(esn.clone());
+        if self.missing.contains_key(&missing) {
+            return Err(Arc::new(een::Error::NotFound));
+        }
+        let result = self
+            .latest
             .try_get_with(esn.clone(), async {
                 self.health.gate()?;
                 let result = self.een.latest_preview(esn).await;
-                self.health.record("latest_preview", &result);
+                self.health.record_image_call("latest_preview", &result);
                 let image = result?;
                 let key = ImageKey {
                     esn: esn.clone(),
@@ -151,7 +193,9 @@ impl Images {
                 self.cache.insert(key, image.bytes.clone()).await;
                 Ok(image)
             })
-            .await
+            .await;
+        self.remember_missing(&result, missing).await;
+        result
     }
 
     /// Fetches one camera's images, at most [`PAGE_FETCH_PERMITS`] at a time, and returns

@@ -37,6 +37,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             let simulator = sim::spawn(sim::SimConfig {
                 bind: ([127, 0, 0, 1], 0).into(),
                 base_domain: DEMO_DOMAIN.to_owned(),
+                // Nothing reads the request log in demo mode; it would only hold memory.
+                request_log_limit: 0,
                 ..sim::SimConfig::default()
             })
             .await

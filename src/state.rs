@@ -19,6 +19,8 @@ pub struct Settings {
     pub image_cache_bytes: u64,
     /// How long the camera list is fresh.
     pub camera_list_ttl: Duration,
+    /// After the camera list failed to load, how long page views wait before asking again.
+    pub camera_list_retry_after: Duration,
     /// How long a page waits for its images.
     pub page_deadline: Duration,
     /// How long a latest preview is reused and cached by browsers.
@@ -31,6 +33,7 @@ impl Default for Settings {
             demo: false,
             image_cache_bytes: 64 * 1024 * 1024,
             camera_list_ttl: Duration::from_secs(30),
+            camera_list_retry_after: Duration::from_secs(5),
             page_deadline: Duration::from_secs(4),
             latest_preview_max_age: Duration::from_secs(5),
         }
@@ -44,6 +47,7 @@ impl Settings {
             demo,
             image_cache_bytes: config.image_cache_bytes(),
             camera_list_ttl: config.camera_list_ttl(),
+            camera_list_retry_after: Settings::default().camera_list_retry_after,
             page_deadline: config.page_deadline(),
             latest_preview_max_age: config.latest_preview_max_age(),
         }
@@ -72,7 +76,12 @@ impl AppState {
     pub fn new(een: een::Client, settings: Settings) -> Self {
         let metrics = Metrics::default();
         let health = Health::new(metrics.clone());
-        let directory = Directory::new(een.clone(), health.clone(), settings.camera_list_ttl);
+        let directory = Directory::new(
+            een.clone(),
+            health.clone(),
+            settings.camera_list_ttl,
+            settings.camera_list_retry_after,
+        );
         let images = Images::new(
             een.clone(),
             health.clone(),

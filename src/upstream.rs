@@ -1,9 +1,10 @@
 //! How the gallery stands with EEN, and the background task that (re)connects.
 //!
-//! Every EEN call's outcome is recorded here, so `/readyz` and the pages know whether EEN is
-//! reachable and accepts the credentials. The server starts before EEN answers; the
-//! [`spawn_keeper`] task logs in with backoff and probes again whenever a call fails in a way
-//! that says EEN is gone, so the gallery recovers by itself.
+//! Every EEN call is counted here; the login and the camera list decide whether EEN is
+//! reachable and accepts the credentials, which `/readyz` and the pages show. Calls about one
+//! camera's images do not: one slow image is not an outage. The server starts before EEN
+//! answers; the [`spawn_keeper`] task logs in with backoff and probes again whenever the login
+//! or the camera list fails in a way that says EEN is gone, so the gallery recovers by itself.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,9 +66,10 @@ impl Health {
         self.tx.subscribe()
     }
 
-    /// Records the outcome of one EEN call.
-    pub fn record<T>(&self, call: &'static str, result: &Result<T, een::Error>) {
-        self.metrics.een_call(call, result.is_ok());
+    /// Records the camera-list call. It alone (with the login) decides readiness: it is what
+    /// every page needs, and it asks EEN about the account as a whole.
+    pub fn record_camera_list<T>(&self, result: &Result<T, een::Error>) {
+        self.metrics.een_call("cameras", result.is_ok());
         match result {
             Ok(_) => self.set(Status::Ready),
             Err(error) => {
@@ -78,14 +80,37 @@ impl Health {
         }
     }
 
+    /// Records a call about one camera's images. It only counts: one slow or missing image
+    /// (even one fetched in the background after its page gave up) says nothing about EEN as
+    /// a whole, and must not turn `/readyz` or every page to "unreachable". The exception is
+    /// a login that EEN refused while the call logged in again: that is a login outcome, and
+    /// the gate must stop pages from retrying it.
+    pub fn record_image_call<T>(&self, call: &'static str, result: &Result<T, een::Error>) {
+        self.metrics.een_call(call, result.is_ok());
+        if let Err(error) = result
+            && let Some(Status::CredentialsRejected) = status_after(error)
+        {
+            self.set(Status::CredentialsRejected);
+        }
+    }
+
     /// Records a login. Success alone does not make the gallery ready: the camera list that
     /// follows does, so `/readyz` turns 200 only when a first page view can be served warm.
+    /// But it does prove the credentials, so it ends [`Status::CredentialsRejected`] (and
+    /// with it the gate) even when the camera list then fails.
     pub fn record_login(&self, result: &Result<(), een::Error>) {
         self.metrics.een_call("login", result.is_ok());
-        if let Err(error) = result
-            && let Some(status) = status_after(error)
-        {
-            self.set(status);
+        match result {
+            Ok(()) => {
+                if self.status() != Status::Ready {
+                    self.set(Status::Connecting);
+                }
+            }
+            Err(error) => {
+                if let Some(status) = status_after(error) {
+                    self.set(status);
+                }
+            }
         }
     }
 
@@ -113,8 +138,8 @@ impl Health {
     }
 }
 
-/// What an error says about EEN as a whole; `None` when it concerns only the one request
-/// (a missing image, a rate limit, an odd answer).
+/// What an error of a login or camera-list call says about EEN as a whole; `None` when it
+/// concerns only the one request (a rate limit, an odd answer).
 fn status_after(error: &een::Error) -> Option<Status> {
     match error {
         een::Error::InvalidCredentials | een::Error::Account(_) => {
@@ -123,6 +148,8 @@ fn status_after(error: &een::Error) -> Option<Status> {
         een::Error::Transport(_) | een::Error::Timeout | een::Error::Config(_) => {
             Some(Status::Unreachable)
         }
+        // A gateway error that outlasted the client's retries: EEN is down or overloaded.
+        een::Error::Upstream(502..=504) => Some(Status::Unreachable),
         // Logging in again did not help: let the keeper establish a new session.
         een::Error::SessionExpired => Some(Status::Connecting),
         een::Error::NotFound
@@ -193,5 +220,51 @@ async fn connect(client: &een::Client, directory: &Directory, health: &Health) -
             tracing::warn!(error = %error, "EEN camera list failed");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_successful_login_lifts_rejected_credentials_but_does_not_make_ready() {
+        let health = Health::new(Metrics::default());
+        health.record_login(&Err(een::Error::InvalidCredentials));
+        assert_eq!(health.status(), Status::CredentialsRejected);
+        assert!(health.gate().is_err());
+
+        health.record_login(&Ok(()));
+        assert_eq!(health.status(), Status::Connecting);
+        assert!(health.gate().is_ok());
+
+        // The camera list failing after the login leaves the gallery not ready, not rejected.
+        health.record_camera_list::<()>(&Err(een::Error::Timeout));
+        assert_eq!(health.status(), Status::Unreachable);
+        health.record_camera_list(&Ok(()));
+        assert_eq!(health.status(), Status::Ready);
+        health.record_login(&Ok(()));
+        assert_eq!(
+            health.status(),
+            Status::Ready,
+            "a login never lowers readiness"
+        );
+    }
+
+    #[test]
+    fn image_calls_only_count_unless_a_login_inside_them_was_refused() {
+        let health = Health::new(Metrics::default());
+        health.record_camera_list(&Ok(()));
+        for error in [
+            een::Error::Timeout,
+            een::Error::Upstream(503),
+            een::Error::SessionExpired,
+            een::Error::NotFound,
+        ] {
+            health.record_image_call::<()>("preview", &Err(error));
+            assert_eq!(health.status(), Status::Ready);
+        }
+        health.record_image_call::<()>("preview", &Err(een::Error::InvalidCredentials));
+        assert_eq!(health.status(), Status::CredentialsRejected);
     }
 }

@@ -728,3 +728,44 @@ async fn caps_requests_in_flight() {
     assert!(stats.images_in_flight_peak >= 1);
     sim.shutdown().await;
 }
+
+/// A caller queued behind a login that timed out tries the login itself instead of taking on
+/// the timeout (which may be due only to the first caller's request timeout).
+#[tokio::test]
+async fn a_caller_queued_behind_a_timed_out_login_logs_in_itself() {
+    let sim = sim_with(Faults {
+        endpoint_latency: BTreeMap::from([(Endpoint::Authorize, Duration::from_secs(60))]),
+        ..Faults::default()
+    })
+    .await;
+    let mut config = config(&sim);
+    config.request_timeout = Duration::from_secs(1);
+    config.max_retries = 0;
+    let client = Client::new(config).unwrap();
+
+    let first = tokio::spawn({
+        let client = client.clone();
+        async move { client.cameras().await }
+    });
+    // Once authenticate has answered, the first caller holds the login lock.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while sim.stats().count(Endpoint::Authenticate) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the first login reached the simulator");
+    let second = tokio::spawn({
+        let client = client.clone();
+        async move { client.cameras().await }
+    });
+    // EEN recovers while the first authorize is still hanging.
+    sim.set_faults(Faults::default());
+
+    let first = first.await.unwrap();
+    assert!(matches!(first, Err(Error::Timeout)), "{first:?}");
+    let second = second.await.unwrap();
+    assert!(second.is_ok(), "{second:?}");
+    assert_eq!(sim.stats().count(Endpoint::Authenticate), 2);
+    sim.shutdown().await;
+}

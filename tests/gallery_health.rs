@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use een_gallery::healthcheck::{self, HealthcheckArgs};
-use een_gallery::sim::{self, DEMO_PASSWORD, Endpoint, SimConfig};
+use een_gallery::sim::{self, DEMO_PASSWORD, Endpoint, ErrorFault, Faults, SimConfig};
 use een_gallery::upstream::Status;
 use een_gallery::{AppState, Settings, app, een, server};
-use gallery_support::{DOMAIN, Options, TestApp, get_via, start, start_with, text};
+use gallery_support::{DOMAIN, Options, TestApp, attrs, get_via, start, start_with, text};
 
 #[tokio::test]
 async fn healthz_answers_at_once_and_readyz_waits_for_a_session() {
@@ -166,8 +166,11 @@ fn client_config_for(addr: SocketAddr) -> een::ClientConfig {
 async fn metrics_count_requests_een_calls_and_cache_hits() {
     let app = start().await;
     let esn = app.online_camera().esn.expect("esn");
-    app.page(&format!("/cameras/{esn}")).await;
-    app.page(&format!("/cameras/{esn}")).await;
+    // A fixed page: with `Before::Now` a frame newer than the first view could appear.
+    let newest = app.newest_timestamps(&esn, 1).await;
+    let uri = format!("/cameras/{esn}?before={}", newest[0]);
+    app.page(&uri).await;
+    app.page(&uri).await;
     let metrics = app.get("/metrics").await;
     assert_eq!(metrics.status, StatusCode::OK);
     let body = metrics.text();
@@ -312,4 +315,70 @@ async fn shutdown_drains_for_a_bounded_time_even_with_a_request_hanging() {
         .expect("server task")
         .expect("server result");
     hanging.abort();
+}
+
+#[tokio::test]
+async fn a_slow_image_does_not_make_the_gallery_unreachable() {
+    let app = start_with(Options {
+        settings: Settings {
+            page_deadline: Duration::from_millis(200),
+            ..Settings::default()
+        },
+        client: |config| {
+            config.request_timeout = Duration::from_millis(300);
+            config.call_deadline = Duration::from_millis(600);
+            config.max_retries = 0;
+        },
+        ..Options::default()
+    })
+    .await;
+    let esn: een::Esn = app.online_camera().esn.expect("esn").parse().expect("esn");
+    // Images take far longer than the page deadline and the client's own timeout.
+    app.sim.set_faults(Faults {
+        endpoint_latency: [(Endpoint::AssetImage, Duration::from_secs(60))].into(),
+        ..Faults::default()
+    });
+    let page = app.page(&format!("/cameras/{esn}")).await;
+    assert!(
+        !attrs(&page, "img[data-state=late]", "alt").is_empty(),
+        "the page gave up on its images"
+    );
+    // Wait for one of the fetches the page left running in the background to time out.
+    let late = app.newest_timestamps(esn.as_str(), 1).await;
+    let fetch = tokio::time::timeout(
+        Duration::from_secs(10),
+        app.state.images.image(&esn, late[0]),
+    )
+    .await
+    .expect("the client's timeout ends the fetch");
+    assert!(
+        matches!(fetch.as_ref().map_err(|e| &**e), Err(een::Error::Timeout)),
+        "{fetch:?}"
+    );
+
+    assert_eq!(app.state.health.status(), Status::Ready);
+    assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
+    let grid = app.page("/?seed=5").await;
+    assert_eq!(text(&grid, "#upstream-notice"), None, "no EEN warning");
+}
+
+#[tokio::test]
+async fn a_camera_list_answering_503_makes_readyz_503() {
+    let app = start().await;
+    app.sim.set_faults(Faults {
+        errors: vec![ErrorFault::always(Some(Endpoint::DeviceList), 503)],
+        ..Faults::default()
+    });
+    let refresh = app.state.directory.refresh().await;
+    assert!(
+        matches!(refresh, Err(een::Error::Upstream(503))),
+        "{refresh:?}"
+    );
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        ready.text().contains("cannot be reached"),
+        "{}",
+        ready.text()
+    );
 }

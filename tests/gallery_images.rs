@@ -327,3 +327,104 @@ async fn images_carry_no_page_policy_and_the_site_icon_answers_at_favicon_ico() 
     assert_eq!(icon.header("content-type"), Some("image/svg+xml"));
     assert!(icon.text().contains("<svg"));
 }
+
+/// Asks for `uri` with a generous guard against a hang (the route's own deadline is short).
+async fn get_guarded(app: &gallery_support::TestApp, uri: &str) -> gallery_support::TestResponse {
+    tokio::time::timeout(Duration::from_secs(10), app.get(uri))
+        .await
+        .unwrap_or_else(|_| panic!("GET {uri} hung"))
+}
+
+fn assert_placeholder(response: &gallery_support::TestResponse) {
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.header("content-type"), Some("image/svg+xml"));
+    assert_eq!(response.header("cache-control"), Some("public, max-age=10"));
+}
+
+#[tokio::test]
+async fn a_slow_image_answers_the_placeholder_at_the_deadline_and_still_lands_in_the_cache() {
+    let app = start_with(Options {
+        settings: een_gallery::Settings {
+            page_deadline: Duration::from_millis(100),
+            ..Default::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let esn = esn_of(&app.online_camera());
+    let stamps = app.newest_timestamps(&esn, 1).await;
+    app.sim.set_faults(Faults {
+        endpoint_latency: [
+            (Endpoint::AssetImage, Duration::from_secs(1)),
+            (Endpoint::PrevImage, Duration::from_secs(60)),
+        ]
+        .into(),
+        ..Faults::default()
+    });
+    app.sim.reset_stats();
+
+    let image = get_guarded(&app, &format!("/cameras/{esn}/images/{}.jpg", stamps[0])).await;
+    assert_placeholder(&image);
+    let preview = get_guarded(&app, &format!("/cameras/{esn}/preview.jpg")).await;
+    assert_placeholder(&preview);
+
+    // The late fetch went on: asking for the image joins it instead of calling EEN again.
+    let esn_id = esn.parse().expect("esn");
+    let bytes = tokio::time::timeout(
+        Duration::from_secs(10),
+        app.state.images.image(&esn_id, stamps[0]),
+    )
+    .await
+    .expect("the fetch finishes")
+    .expect("the image arrives");
+    assert_eq!(
+        jpeg_comment(&bytes),
+        Some(format!("een-sim esn={esn} ts={}", stamps[0]))
+    );
+    assert_eq!(app.sim.stats().count(Endpoint::AssetImage), 1);
+}
+
+#[tokio::test]
+async fn an_image_from_the_future_is_404_without_asking_een() {
+    let app = start().await;
+    let esn = esn_of(&app.online_camera());
+    app.sim.reset_stats();
+    let tomorrow = EenTimestamp::now().add_millis(24 * 3600 * 1000);
+    for _ in 0..3 {
+        let response = app
+            .get(&format!("/cameras/{esn}/images/{tomorrow}.jpg"))
+            .await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND);
+        assert_eq!(response.header("content-type"), Some("image/svg+xml"));
+    }
+    assert_eq!(app.sim.stats().image_requests(), 0);
+}
+
+#[tokio::test]
+async fn een_not_found_is_cached_briefly() {
+    let app = start().await;
+    let without_images = app
+        .attached_cameras()
+        .into_iter()
+        .find(|c| !c.has_images)
+        .expect("the demo has a camera without images");
+    let empty = esn_of(&without_images);
+    let esn = esn_of(&app.online_camera());
+    app.sim.reset_stats();
+    for _ in 0..3 {
+        let preview = app.get(&format!("/cameras/{empty}/preview.jpg")).await;
+        assert_eq!(preview.status, StatusCode::NOT_FOUND);
+        // Long before the retention window: EEN has no such frame.
+        let image = app
+            .get(&format!("/cameras/{esn}/images/20000101000000.000.jpg"))
+            .await;
+        assert_eq!(image.status, StatusCode::NOT_FOUND);
+    }
+    let stats = app.sim.stats();
+    assert_eq!(
+        stats.count(Endpoint::PrevImage),
+        1,
+        "one latest-preview call"
+    );
+    assert_eq!(stats.count(Endpoint::AssetImage), 1, "one image call");
+}

@@ -470,3 +470,90 @@ async fn the_camera_list_is_served_from_the_cache_and_refreshed_in_the_backgroun
         );
     }
 }
+
+#[tokio::test]
+async fn a_failing_camera_list_is_not_refetched_by_every_stale_view() {
+    let app = start_with(Options {
+        settings: een_gallery::Settings {
+            camera_list_ttl: Duration::ZERO,
+            ..Default::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let esn = esn_of(&app.online_camera());
+    let newest = app.newest_timestamps(&esn, 1).await;
+    let uri = format!("/cameras/{esn}?before={}", newest[0]);
+    app.page(&uri).await;
+    // A 500 says nothing about EEN as a whole, so the keeper stays idle: every device-list
+    // call counted below comes from page views. The slow image list makes each view outlast
+    // the background refresh it starts, so without a backoff every view would start another.
+    app.sim.set_faults(Faults {
+        errors: vec![ErrorFault::always(Some(Endpoint::DeviceList), 500)],
+        endpoint_latency: [(Endpoint::ListImage, Duration::from_millis(30))].into(),
+        ..Faults::default()
+    });
+    app.sim.reset_stats();
+    for _ in 0..50 {
+        app.page(&uri).await; // served from the old list
+    }
+    let calls = app.sim.stats().count(Endpoint::DeviceList);
+    assert!(calls <= 2, "{calls} device-list calls for 50 views");
+}
+
+#[tokio::test]
+async fn views_queued_behind_a_failed_camera_list_share_its_failure() {
+    let app = start_with(Options {
+        faults: Faults {
+            errors: vec![ErrorFault::always(Some(Endpoint::DeviceList), 500)],
+            ..Faults::default()
+        },
+        // No keeper: the views themselves are the first to ask for the list.
+        connect: false,
+        ..Options::default()
+    })
+    .await;
+    let views: Vec<_> = (0..50)
+        .map(|seed| app.spawn_get(&format!("/?seed={seed}")))
+        .collect();
+    for view in views {
+        let page = view.await.expect("view task");
+        assert!(page.status.is_server_error(), "{}", page.status);
+    }
+    let calls = app.sim.stats().count(Endpoint::DeviceList);
+    assert!(calls <= 2, "{calls} device-list calls for 50 views");
+}
+
+#[tokio::test]
+async fn a_short_page_still_links_to_older_images() {
+    let app = start().await;
+    let esn = esn_of(&app.online_camera());
+    // Just after the start of the retention window EEN answers fewer than twenty images.
+    let retention = i64::try_from(app.sim.config().retention.as_millis()).expect("retention");
+    let before = EenTimestamp::now().add_millis(10_000 - retention);
+    let uri = format!("/cameras/{esn}?before={before}");
+    let page = app.page(&uri).await;
+    let shown = frames(&page);
+    assert!(
+        !shown.is_empty() && shown.len() < 20,
+        "{} frames",
+        shown.len()
+    );
+    let oldest = shown.last().expect("frames").0;
+    let older = attrs(&page, "#older", "href");
+    assert_eq!(older, [format!("/cameras/{esn}?before={oldest}")]);
+
+    // Where the list is empty, the page says so and links no further.
+    let end = app
+        .page(&format!(
+            "/cameras/{esn}?before={}",
+            shown[0].0.add_millis(-retention)
+        ))
+        .await;
+    assert!(frames(&end).is_empty());
+    assert_eq!(
+        text(&end, "#no-images").as_deref(),
+        Some("There are no older images of this camera.")
+    );
+    assert!(attrs(&end, "#older", "href").is_empty());
+}

@@ -2,8 +2,10 @@
 //!
 //! Every session carries a generation number. A caller that sees a 401 asks for a session newer
 //! than the one it used; whoever gets the login lock first logs in, and every caller that queued
-//! behind that login takes its outcome instead of logging in again. So twenty calls that hit a
+//! behind that login takes its session instead of logging in again. So twenty calls that hit a
 //! 401 together cause one new login, and a rejected password is reported to all of them at once.
+//! Other failures are not shared: a timeout may be due only to the first caller's nearly spent
+//! deadline, so each queued caller tries the login itself (still one at a time).
 
 use std::fmt;
 use std::future::Future;
@@ -132,12 +134,13 @@ impl Sessions {
         let seen = self.logins_finished.load(Ordering::Acquire);
         let mut last = self.login.lock().await;
         if last.number != seen {
-            // A login finished while we queued for the lock: its outcome is ours too.
+            // A login finished while we queued for the lock: its session is ours too, and so is
+            // EEN refusing the credentials (unless this caller insists on trying itself).
             match &last.outcome {
                 Some(Ok(session)) if Some(session.generation) != stale => {
                     return Ok(Arc::clone(session));
                 }
-                Some(Err(error)) => return Err(error.clone()),
+                Some(Err(error)) if !force && is_refusal(error) => return Err(error.clone()),
                 _ => {}
             }
         }
@@ -146,7 +149,7 @@ impl Sessions {
         }
         if !force
             && let (Some(Err(error)), Some(at)) = (&last.outcome, last.finished_at)
-            && matches!(error, Error::InvalidCredentials | Error::Account(_))
+            && is_refusal(error)
             && at.elapsed() < self.rejected_login_cooldown
         {
             return Err(error.clone());
@@ -181,6 +184,12 @@ impl Sessions {
             .unwrap_or_else(PoisonError::into_inner)
             .take()
     }
+}
+
+/// Whether EEN refused the login itself (the credentials or the account), as opposed to a
+/// failure that another attempt may not meet.
+fn is_refusal(error: &Error) -> bool {
+    matches!(error, Error::InvalidCredentials | Error::Account(_))
 }
 
 #[cfg(test)]
@@ -293,6 +302,76 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(s.generation, 2);
+    }
+
+    /// Starts a login by a first caller that fails with `error` once `release` fires, queues a
+    /// second caller (`force` or not) behind it, and returns the second caller's outcome and
+    /// how many logins ran.
+    async fn second_caller_after_failed_login(
+        error: Error,
+        force: bool,
+    ) -> (Result<u64, Error>, usize) {
+        let sessions = Arc::new(Sessions::new(Duration::from_secs(30)));
+        let logins = Arc::new(AtomicUsize::new(0));
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let first = {
+            let sessions = Arc::clone(&sessions);
+            let logins = Arc::clone(&logins);
+            tokio::spawn(async move {
+                sessions
+                    .get(None, false, |_| async move {
+                        logins.fetch_add(1, Ordering::SeqCst);
+                        let _ = released.await;
+                        Err::<Session, _>(error)
+                    })
+                    .await
+                    .map(|s| s.generation)
+            })
+        };
+        // Let the first caller take the login lock (the runtime is single-threaded).
+        tokio::task::yield_now().await;
+        let second = {
+            let sessions = Arc::clone(&sessions);
+            let logins = Arc::clone(&logins);
+            tokio::spawn(async move {
+                sessions
+                    .get(None, force, |n| async move {
+                        logins.fetch_add(1, Ordering::SeqCst);
+                        Ok(session(n))
+                    })
+                    .await
+                    .map(|s| s.generation)
+            })
+        };
+        // Let the second caller queue for the lock before the first login ends.
+        tokio::task::yield_now().await;
+        release.send(()).unwrap();
+        assert!(first.await.unwrap().is_err());
+        let outcome = second.await.unwrap();
+        (outcome, logins.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn a_queued_caller_retries_after_a_transient_login_failure() {
+        let (outcome, logins) = second_caller_after_failed_login(Error::Timeout, false).await;
+        assert_eq!(outcome.unwrap(), 2);
+        assert_eq!(logins, 2);
+    }
+
+    #[tokio::test]
+    async fn a_queued_caller_shares_a_refused_login() {
+        let (outcome, logins) =
+            second_caller_after_failed_login(Error::InvalidCredentials, false).await;
+        assert!(matches!(outcome, Err(Error::InvalidCredentials)));
+        assert_eq!(logins, 1);
+    }
+
+    #[tokio::test]
+    async fn a_forced_login_does_not_take_a_queued_refusal() {
+        let (outcome, logins) =
+            second_caller_after_failed_login(Error::InvalidCredentials, true).await;
+        assert_eq!(outcome.unwrap(), 2);
+        assert_eq!(logins, 2);
     }
 
     #[tokio::test]

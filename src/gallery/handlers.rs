@@ -30,6 +30,10 @@ pub const PAGE_SIZE: u32 = 20;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
+/// How far ahead of this server's clock an image may be asked for (clocks differ a little);
+/// anything later cannot exist yet and is answered without asking EEN.
+const CLOCK_SKEW_MS: i64 = 60_000;
+
 /// Query of the grid.
 #[derive(Debug, Deserialize)]
 pub struct GridQuery {
@@ -173,9 +177,10 @@ pub async fn camera(
         .zip(fetched)
         .map(|(&timestamp, fetch)| frame(camera, &tz, timestamp, fetch, size))
         .collect::<Vec<_>>();
-    let older_href = (timestamps.len() == PAGE_SIZE as usize)
-        .then(|| timestamps.last())
-        .flatten()
+    // EEN may answer fewer than asked although older images exist, so any non-empty page
+    // links to the one before its oldest image; only an empty page is known to be the end.
+    let older_href = timestamps
+        .last()
         .map(|oldest| format!("/cameras/{esn}?before={oldest}"));
     let page = CameraPage {
         layout: layout(&state),
@@ -241,26 +246,34 @@ pub async fn image(
     Path((esn, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response> {
+    let deadline = Instant::now() + state.settings.page_deadline;
     let esn = parse_esn(&esn)?;
     let timestamp = parse_timestamp(file.strip_suffix(".jpg").ok_or(AppError::NotFound)?)?;
+    if timestamp > EenTimestamp::now().add_millis(CLOCK_SKEW_MS) {
+        return Ok(assets::placeholder_response(StatusCode::NOT_FOUND));
+    }
     let etag = etag(&esn, timestamp);
     // The bytes behind a timestamped URL never change, so a revalidation needs no EEN call.
     if if_none_match(&headers, &etag) {
         return Ok(not_modified(&etag, IMMUTABLE));
     }
-    let cameras = match state.directory.get().await {
+    let cameras = match within(deadline, state.directory.get()).await {
         Ok(cameras) => cameras,
         Err(_) => return Ok(assets::placeholder_response(StatusCode::OK)),
     };
     if cameras.camera(&esn).is_none() {
         return Err(AppError::CameraNotFound);
     }
-    Ok(match state.images.image(&esn, timestamp).await {
-        Ok(bytes) => jpeg(bytes, &etag, IMMUTABLE, None),
-        Err(error) if matches!(*error, een::Error::NotFound) => {
+    let images = state.images.clone();
+    let fetch = detached_within(deadline, async move { images.image(&esn, timestamp).await });
+    Ok(match fetch.await {
+        Some(Ok(bytes)) => jpeg(bytes, &etag, IMMUTABLE, None),
+        Some(Err(error)) if matches!(*error, een::Error::NotFound) => {
             assets::placeholder_response(StatusCode::NOT_FOUND)
         }
-        Err(_) => assets::placeholder_response(StatusCode::OK),
+        // Failed or late: the short-lived placeholder, so the browser asks again soon (a late
+        // image is in the cache by then).
+        Some(Err(_)) | None => assets::placeholder_response(StatusCode::OK),
     })
 }
 
@@ -270,8 +283,9 @@ pub async fn preview(
     Path(esn): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response> {
+    let deadline = Instant::now() + state.settings.page_deadline;
     let esn = parse_esn(&esn)?;
-    let cameras = match state.directory.get().await {
+    let cameras = match within(deadline, state.directory.get()).await {
         Ok(cameras) => cameras,
         Err(_) => return Ok(assets::placeholder_response(StatusCode::OK)),
     };
@@ -282,8 +296,11 @@ pub async fn preview(
         "public, max-age={}",
         state.settings.latest_preview_max_age.as_secs()
     );
-    Ok(match state.images.latest(&esn).await {
-        Ok(image) => {
+    let images = state.images.clone();
+    let camera = esn.clone();
+    let fetch = detached_within(deadline, async move { images.latest(&camera).await });
+    Ok(match fetch.await {
+        Some(Ok(image)) => {
             let etag = etag(&esn, image.timestamp);
             if if_none_match(&headers, &etag) {
                 not_modified(&etag, &cache_control)
@@ -292,10 +309,10 @@ pub async fn preview(
                 jpeg(image.bytes, &etag, &cache_control, Some(&location))
             }
         }
-        Err(error) if matches!(*error, een::Error::NotFound) => {
+        Some(Err(error)) if matches!(*error, een::Error::NotFound) => {
             assets::placeholder_response(StatusCode::NOT_FOUND)
         }
-        Err(_) => assets::placeholder_response(StatusCode::OK),
+        Some(Err(_)) | None => assets::placeholder_response(StatusCode::OK),
     })
 }
 
@@ -347,6 +364,23 @@ async fn within<T>(
     tokio::time::timeout_at(deadline, call)
         .await
         .unwrap_or(Err(een::Error::Timeout))
+}
+
+/// Runs an image fetch on its own task and waits for it until `deadline`; `None` when it is
+/// late. A late fetch is not cancelled: it finishes in the background and fills the cache, as
+/// a page's late images do.
+async fn detached_within<T: Send + 'static>(
+    deadline: Instant,
+    fetch: impl Future<Output = T> + Send + 'static,
+) -> Option<T> {
+    match tokio::time::timeout_at(deadline, tokio::spawn(fetch)).await {
+        Ok(Ok(outcome)) => Some(outcome),
+        Ok(Err(error)) => {
+            tracing::error!(error = %error, "image fetch task failed");
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 fn parse_esn(text: &str) -> Result<Esn> {

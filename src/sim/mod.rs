@@ -49,7 +49,7 @@ pub use cli::{SimArgs, run_standalone};
 pub use config::{ErrorFault, Faults, SimConfig, UnknownCameraAnswer};
 pub use endpoint::Endpoint;
 pub use seed::{DeviceKind, RESTRICTED_ESN};
-pub use stats::{RecordedRequest, Stats};
+pub use stats::{MAX_HOSTS, MAX_RECORDED_BODY, OTHER_HOSTS, RecordedRequest, Stats};
 
 use server::SimState;
 

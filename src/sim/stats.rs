@@ -8,12 +8,24 @@ use serde::Serialize;
 
 use super::Endpoint;
 
+/// The most distinct `Host` names counted one by one; requests on further hosts count under
+/// [`OTHER_HOSTS`]. The `Host` header is chosen by the client, so the map must not grow with it.
+pub const MAX_HOSTS: usize = 64;
+
+/// The key in [`Stats::hosts`] for requests on hosts beyond the first [`MAX_HOSTS`] (not a valid
+/// host name, so it cannot collide with one).
+pub const OTHER_HOSTS: &str = "(other)";
+
+/// How many bytes of a request body the request log keeps.
+pub const MAX_RECORDED_BODY: usize = 4096;
+
 /// Request counters and gauges for assertions (also served as JSON at `/_sim/stats`).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Stats {
     /// Requests per endpoint name ([`Endpoint::as_str`]), then per HTTP status.
     pub requests: BTreeMap<String, BTreeMap<u16, u64>>,
-    /// Requests per `Host` header (the host name, without port; `""` when absent).
+    /// Requests per `Host` header (the host name, without port; `""` when absent), for the
+    /// first [`MAX_HOSTS`] names seen; later ones count under [`OTHER_HOSTS`].
     pub hosts: BTreeMap<String, u64>,
     /// The most image requests (`/asset/*/image.jpeg`) ever in flight at once.
     pub images_in_flight_peak: u64,
@@ -72,7 +84,7 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// Every header, in the order received; values decoded lossily as UTF-8.
     pub headers: Vec<(String, String)>,
-    /// The request body.
+    /// The request body, cut to its first [`MAX_RECORDED_BODY`] bytes.
     pub body: Bytes,
     /// The endpoint it addressed.
     pub endpoint: Endpoint,
@@ -176,7 +188,7 @@ impl Recorder {
         }
     }
 
-    pub(crate) fn finish(&self, request: RecordedRequest, host_name: String) {
+    pub(crate) fn finish(&self, mut request: RecordedRequest, host_name: String) {
         {
             let mut inner = self.inner();
             *inner
@@ -186,9 +198,20 @@ impl Recorder {
                 .or_default()
                 .entry(request.status)
                 .or_insert(0) += 1;
-            *inner.stats.hosts.entry(host_name).or_insert(0) += 1;
+            let hosts = &mut inner.stats.hosts;
+            let named = hosts.len() - usize::from(hosts.contains_key(OTHER_HOSTS));
+            let key = if hosts.contains_key(&host_name) || named < MAX_HOSTS {
+                host_name
+            } else {
+                OTHER_HOSTS.to_owned()
+            };
+            *hosts.entry(key).or_insert(0) += 1;
         }
         if self.log_limit > 0 {
+            if request.body.len() > MAX_RECORDED_BODY {
+                // A copy, not a slice: a slice would keep the whole body alive.
+                request.body = Bytes::copy_from_slice(&request.body[..MAX_RECORDED_BODY]);
+            }
             let mut log = self.log();
             while log.len() >= self.log_limit {
                 log.pop_front();
@@ -245,6 +268,50 @@ mod tests {
         let stats = recorder.snapshot();
         assert_eq!(stats.images_in_flight_peak, 1, "the one still in flight");
         assert_eq!(stats.images_in_flight_peak_per_session.get(&2), None);
+    }
+
+    fn request(host: Option<&str>, body: Bytes) -> RecordedRequest {
+        RecordedRequest {
+            method: "POST".to_owned(),
+            host: host.map(str::to_owned),
+            path: "/".to_owned(),
+            query: None,
+            headers: Vec::new(),
+            body,
+            endpoint: Endpoint::Other,
+            status: 404,
+        }
+    }
+
+    #[test]
+    fn distinct_hosts_are_capped_and_the_rest_counted_together() {
+        let recorder = Recorder::new(0);
+        for round in 0..2 {
+            for i in 0..MAX_HOSTS + 10 {
+                let host = format!("h{i}.example");
+                recorder.finish(request(Some(&host), Bytes::new()), host);
+            }
+            let stats = recorder.snapshot();
+            assert_eq!(stats.hosts.len(), MAX_HOSTS + 1, "round {round}");
+            assert_eq!(stats.host_count("h0.example"), round + 1);
+            assert_eq!(
+                stats.host_count(&format!("h{}.example", MAX_HOSTS - 1)),
+                round + 1
+            );
+            assert_eq!(stats.host_count(&format!("h{MAX_HOSTS}.example")), 0);
+            assert_eq!(stats.host_count(OTHER_HOSTS), 10 * (round + 1));
+        }
+    }
+
+    #[test]
+    fn the_log_keeps_only_the_start_of_large_bodies() {
+        let recorder = Recorder::new(10);
+        let large = Bytes::from(vec![b'x'; 1024 * 1024]);
+        recorder.finish(request(None, large), String::new());
+        recorder.finish(request(None, Bytes::from_static(b"small")), String::new());
+        let bodies: Vec<_> = recorder.requests().into_iter().map(|r| r.body).collect();
+        assert_eq!(bodies[0].len(), MAX_RECORDED_BODY);
+        assert_eq!(bodies[1], Bytes::from_static(b"small"));
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct Options {
     pub password: String,
     /// Whether to start the keeper task and wait until the session is ready.
     pub connect: bool,
+    /// Adjusts the EEN client's configuration (timeouts, retries) after the test defaults.
+    pub client: fn(&mut ClientConfig),
 }
 
 impl Default for Options {
@@ -41,6 +43,7 @@ impl Default for Options {
             settings: Settings::default(),
             password: DEMO_PASSWORD.to_owned(),
             connect: true,
+            client: |_| {},
         }
     }
 }
@@ -90,7 +93,9 @@ pub async fn start_with(options: Options) -> TestApp {
     })
     .await
     .expect("simulator starts");
-    let client = een::Client::new(client_config(&sim, &options.password)).expect("client builds");
+    let mut config = client_config(&sim, &options.password);
+    (options.client)(&mut config);
+    let client = een::Client::new(config).expect("client builds");
     let state = AppState::new(client, options.settings);
     let router = app(state.clone());
     let test_app = TestApp { sim, state, router };
