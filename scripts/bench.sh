@@ -395,6 +395,10 @@ fi
 
 log "3. grid"
 GRID_64=''
+# A camera's latest preview is reused for this long: one EEN call per camera per lifetime at most.
+max_age=${LATEST_PREVIEW_MAX_AGE_SECS:-5}
+camera_count=$(wc -l <"$WORK/cameras")
+preview_calls_total=0 preview_over=''
 for clients in "${GRID_CLIENTS[@]}"; do
     before=$(snapshot)
     cpu0=$(cpu_ticks "$GALLERY_PID")
@@ -405,14 +409,21 @@ for clients in "${GRID_CLIENTS[@]}"; do
     rps=$(fmt "$(oha_field .summary.requestsPerSec)" 0)
     calls=$(calls_between "$before" "$after")
     cpu_us=$(fmt "($cpu1 - $cpu0) * 1000000 / $CLK_TCK / $views" 0)
+    preview_calls=$(endpoint "$calls" prev_image)
+    preview_bound=$(fmt "$camera_count * (int($(oha_field .summary.total) / $max_age) + 1)" 0)
+    preview_calls_total=$((preview_calls_total + preview_calls))
+    le "$preview_calls" "$preview_bound" ||
+        preview_over+="${preview_over:+, }$preview_calls calls (≤ $preview_bound due) at $clients clients"
     ((clients == 64)) && GRID_64=$rps
-    row "3. Grid page (gallery CPU ${cpu_us} µs/view)" "$clients" "$views" "$rps" \
+    row "3. Grid page ($preview_calls preview calls, ≤ $preview_bound due; gallery CPU ${cpu_us} µs/view)" \
+        "$clients" "$views" "$rps" \
         "$(oha_ms .latencyPercentiles.p50)" "$(oha_ms .latencyPercentiles.p99)" \
         "$(fmt "$(total "$calls") / $views" 3)" "$( ((clients == 64)) && echo '≥ 5,000 req/s')" \
         "$( ((clients == 64)) && verdict le 5000 "$rps")"
     alive
 done
 [[ -n $GRID_64 ]] && GOALS+=("Grid at 64 clients $GRID_64 req/s ≥ 5,000: $(verdict le 5000 "$GRID_64")")
+GOALS+=("Grid: at most one latest-preview EEN call per camera per ${max_age} s preview lifetime ($camera_count cameras): ${preview_over:-every run within}: $(verdict test -z "$preview_over")")
 
 # ---------------------------------------------------------------------------------------------
 # 4. One cached image by timestamp, many clients.
