@@ -244,10 +244,38 @@ row() {
     ROWS+=("| ${cells//|/ | } |")
 }
 
-# Mean EEN latency per call: the fixed part plus the mean of the uniform jitter.
+# The injected EEN latency per call: the fixed part plus the mean of the uniform jitter.
 MEAN_L=$(fmt "$LATENCY_MS + $JITTER_MS / 2")
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+# ---------------------------------------------------------------------------------------------
+# 0. EEN's round trip L as a client sees it: the injected latency plus the simulator's own
+# work (it renders each frame). Timed straight against the simulator, one call at a time on
+# one connection, in our own session: 5 list calls and 20 image calls of a window 5 hours old.
+
+log "0. the simulated EEN's round trip"
+five_hours_ago=$(date -u -d '-5 hours' '+%s')
+probe_list() { # esn k: the list call of window k
+    printf '%s/asset/list/image?id=%s&start_timestamp=%s.000&count=-20&asset_class=pre' "$SIM" "$1" \
+        "$(date -u -d "@$((five_hours_ago - 60 * $2))" '+%Y%m%d%H%M%S')"
+}
+probe_esn=''
+while read -r esn; do
+    curl -sf -b "$WORK/cookies" -o "$WORK/probe.json" "$(probe_list "$esn" 0)" || continue
+    if (($(jq 'length' "$WORK/probe.json") == 20)); then probe_esn=$esn; break; fi
+done <"$WORK/cameras"
+[[ -n $probe_esn ]] || die "no camera has 20 frames five hours ago"
+probe_args=()
+for k in 1 2 3 4 5; do probe_args+=(-o /dev/null "$(probe_list "$probe_esn" "$k")"); done
+for ts in $(jq -r '.[].s' "$WORK/probe.json"); do
+    probe_args+=(-o /dev/null "$SIM/asset/asset/image.jpeg?id=$probe_esn&timestamp=$ts&asset_class=pre")
+done
+curl -s -b "$WORK/cookies" -w '%{http_code} %{time_total}\n' "${probe_args[@]}" >"$WORK/probe.times" ||
+    die "cannot time the simulator"
+[[ $(awk '$1 != 200' "$WORK/probe.times") == '' ]] || die "the simulator answered an error"
+L_LIST=$(awk 'NR <= 5 { s += $2 } END { printf "%.1f", s / 5 * 1000 }' "$WORK/probe.times")
+L_IMAGE=$(awk 'NR > 5 { s += $2; n++ } END { printf "%.1f", s / n * 1000 }' "$WORK/probe.times")
 
 # ---------------------------------------------------------------------------------------------
 # 1. Cold camera pages: distinct cameras, then their older pages (disjoint windows of 20).
@@ -283,11 +311,11 @@ cold_image_calls=$(endpoint "$cold_calls" asset_image)
 cold_n=$(wc -l <"$WORK/cold.times")
 cold_p50=$(percentile 50 <"$WORK/cold.times" | ms)
 cold_p99=$(percentile 99 <"$WORK/cold.times" | ms)
-cold_floor=$(fmt "5 * $MEAN_L")
+cold_floor=$(fmt "$L_LIST + 4 * $L_IMAGE")
 cold_goal=$(fmt "1.1 * $cold_floor")
 cold_per_view=$(fmt "$(total "$cold_calls") / $cold_views")
 row "1. Cold camera page, distinct camera windows" 1 "$cold_n" - "$cold_p50" "$cold_p99" \
-    "$cold_per_view" "p50 ≤ $cold_goal ms (floor 5 × $MEAN_L ms = $cold_floor)" \
+    "$cold_per_view" "p50 ≤ $cold_goal ms (floor $L_LIST + 4 × $L_IMAGE = $cold_floor)" \
     "$(verdict le "$cold_p50" "$cold_goal")"
 GOALS+=("Cold page p50 $cold_p50 ms ≤ 1.1 × floor $cold_floor ms = $cold_goal ms: $(verdict le "$cold_p50" "$cold_goal")")
 GOALS+=("Cold pages: $cold_image_calls EEN image calls for $cold_images distinct images shown: $(verdict le "$cold_image_calls" "$cold_images")")
@@ -354,11 +382,11 @@ done
 alive
 warm_p50=$(percentile 50 <"$WORK/warm.times" | ms)
 warm_p99=$(percentile 99 <"$WORK/warm.all" | ms)
-warm_floor=$(fmt "2 * $MEAN_L")
+warm_floor=$(fmt "$L_LIST + $L_IMAGE")
 warm_goal=$(fmt "1.1 * $warm_floor")
 row "2. Warm camera page ($warm_new_min–$warm_new_max new images per view)" 1 "$WARM_VIEWS" - \
     "$warm_p50" "$warm_p99" "$(fmt "$warm_calls_total / $WARM_VIEWS")" \
-    "p50 ≤ $warm_goal ms (floor 2 × $MEAN_L ms = $warm_floor)" \
+    "p50 ≤ $warm_goal ms (floor $L_LIST + $L_IMAGE = $warm_floor)" \
     "$(verdict le "$warm_p50" "$warm_goal")"
 GOALS+=("Warm page (≤ 5 new images) p50 $warm_p50 ms ≤ 1.1 × floor $warm_floor ms = $warm_goal ms: $(verdict le "$warm_p50" "$warm_goal")")
 GOALS+=("Warm pages: $warm_image_calls EEN image calls for $warm_new_total new images: $(verdict le "$warm_image_calls" "$warm_new_total")")
@@ -439,13 +467,14 @@ after=$(snapshot)
 alive
 views=$(oha_field '.statusCodeDistribution["200"]')
 image_rps=$(fmt "$(oha_field .summary.requestsPerSec)" 0)
-image_calls=$(total "$(calls_between "$before" "$after")")
+image_een=$(calls_between "$before" "$after")
+image_calls=$(endpoint "$image_een" asset_image)
 row "4. Cached image by timestamp (gallery CPU $(fmt "($cpu1 - $cpu0) * 1000000 / $CLK_TCK / $views" 0) µs/request)" \
     "$IMAGE_CLIENTS" "$views" "$image_rps" \
     "$(oha_ms .latencyPercentiles.p50)" "$(oha_ms .latencyPercentiles.p99)" \
-    "$(fmt "$image_calls / $views" 3)" "≥ 20,000 req/s" "$(verdict le 20000 "$image_rps")"
+    "$(fmt "$(total "$image_een") / $views" 3)" "≥ 20,000 req/s" "$(verdict le 20000 "$image_rps")"
 GOALS+=("Cached image $image_rps req/s ≥ 20,000: $(verdict le 20000 "$image_rps")")
-GOALS+=("Cached image: $image_calls EEN calls for $views requests: $(verdict le "$image_calls" 0)")
+GOALS+=("Cached image: $image_calls EEN image calls for $views requests of it: $(verdict le "$image_calls" 0)")
 
 # ---------------------------------------------------------------------------------------------
 # 5. Peak resident memory of the gallery over the whole run.
@@ -496,7 +525,9 @@ dirty=''
     echo "- Machine: $(nproc) CPUs ($cpu), $mem memory, $(uname -sr)"
     echo "- Load average (1, 5, 15 min): $LOAD_START at the start, $LOAD_END at the end"
     echo "- Simulated EEN: ${LATENCY_MS} ms + uniform jitter of 0–${JITTER_MS} ms per request" \
-        "(mean L = $MEAN_L ms); load runs ${DURATION} s each"
+        "(mean $MEAN_L ms); measured round trip L: $L_LIST ms for a list call, $L_IMAGE ms for an image" \
+        "(one at a time, straight to the simulator: injected latency plus its frame rendering);" \
+        "load runs ${DURATION} s each"
     echo "- Gallery: defaults (see README), image cache budget ${CACHE_MIB} MiB${OVERRIDES:+; from the environment: \`$OVERRIDES\`}"
     echo
     cat "$WORK/table"
