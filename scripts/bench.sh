@@ -515,7 +515,9 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=''
-[[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && dirty=' (with local changes)'
+# Changes to the report itself do not count.
+[[ -n $(git status --porcelain --untracked-files=no -- . ":(exclude)$OUT" 2>/dev/null) ]] &&
+    dirty=' (with local changes)'
 {
     echo "<!-- bench:begin (written by scripts/bench.sh; edit outside these markers) -->"
     echo "## Latest run"
