@@ -57,6 +57,8 @@ else
 fi
 
 log() { printf '==> %s\n' "$*" >&2; }
+# Every request of the harness is bounded in time, so a hung server fails the run.
+curl() { command curl --max-time 30 "$@"; }
 die() { printf 'bench: FAILED: %s\n' "$*" >&2; exit 1; }
 
 for tool in curl jq awk cargo; do
@@ -142,12 +144,15 @@ SIM=$(await simulator "$SIM_PID" \
     sh -c "grep -o 'listening on http://127\.0\.0\.1:[0-9]*' '$WORK/sim.log' | head -n 1")
 SIM=${SIM#listening on }
 
+# The simulator's demo account (public: `een-gallery sim` prints it; sim::DEMO_USERNAME).
+DEMO_USERNAME=demo@een.com DEMO_PASSWORD=bettercloud
+
 # The attached cameras, straight from the simulator in a session of our own (before any
 # counter is read, so it costs the measured runs nothing).
 sim_session() {
     local token
     token=$(curl -sf "$SIM/g/aaa/authenticate" \
-        --data-urlencode username=demo@een.com --data-urlencode password=bettercloud |
+        --data-urlencode "username=$DEMO_USERNAME" --data-urlencode "password=$DEMO_PASSWORD" |
         jq -r .token)
     curl -sf -c "$WORK/cookies" "$SIM/g/aaa/authorize" --data-urlencode "token=$token" >/dev/null
 }
@@ -163,7 +168,7 @@ OVERRIDES=$(env | grep -E '^(CAMERA_LIST_TTL_SECS|PAGE_DEADLINE_MS|LATEST_PREVIE
     sort | paste -sd' ' || true)
 log "starting the gallery (image cache budget ${CACHE_MIB} MiB${OVERRIDES:+; from the environment: $OVERRIDES})"
 env -u EEN_PASSWORD_FILE -u RUST_LOG \
-    EEN_BASE_URL="$SIM/" EEN_USERNAME=demo@een.com EEN_PASSWORD=bettercloud \
+    EEN_BASE_URL="$SIM/" EEN_USERNAME="$DEMO_USERNAME" EEN_PASSWORD="$DEMO_PASSWORD" \
     BIND=127.0.0.1:0 IMAGE_CACHE_MIB="$CACHE_MIB" \
     "$BIN" >"$WORK/gallery.log" 2>&1 &
 GALLERY_PID=$!
@@ -171,7 +176,7 @@ GALLERY=$(await gallery "$GALLERY_PID" \
     sh -c "grep 'serving the gallery' '$WORK/gallery.log' | grep -o '127\.0\.0\.1:[0-9]*' | head -n 1")
 GALLERY=http://$GALLERY
 await "gallery readiness" "$GALLERY_PID" \
-    sh -c "curl -sf -o /dev/null -w ok '$GALLERY/readyz'" >/dev/null
+    sh -c "curl -sf --max-time 2 -o /dev/null -w ok '$GALLERY/readyz'" >/dev/null
 
 # ---------------------------------------------------------------------------------------------
 # Helpers: simulator counters, timed views, oha runs, percentiles, process figures.
@@ -208,7 +213,7 @@ older_link() { { grep -o "/cameras/[0-9a-f]*?before=[0-9.]*" "$WORK/page" || tru
 load() { # clients url oha-args...
     local clients=$1 url=$2
     shift 2
-    oha --no-tui --output-format json -c "$clients" "$@" "$url" >"$WORK/oha.json" ||
+    oha --no-tui --output-format json -t 30s -c "$clients" "$@" "$url" >"$WORK/oha.json" ||
         die "oha failed on $url"
     jq -e '(.errorDistribution | length) == 0 and (.statusCodeDistribution | keys) == ["200"]' \
         "$WORK/oha.json" >/dev/null ||
@@ -412,7 +417,7 @@ if ((FILL)); then
             i=$((i + 1))
         done <"$WORK/recent"
     done >"$WORK/fill"
-    xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' "$GALLERY{}" <"$WORK/fill" >"$WORK/fill.codes"
+    xargs -P 8 -I{} curl -s --max-time 30 -o /dev/null -w '%{http_code}\n' "$GALLERY{}" <"$WORK/fill" >"$WORK/fill.codes"
     bad=$(grep -cvx 200 "$WORK/fill.codes" || true)
     ((bad == 0)) || die "$bad cache-filling pages did not answer 200"
     alive
