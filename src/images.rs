@@ -236,8 +236,18 @@ impl Images {
     /// Fetches the latest preview of each camera, at most [`PAGE_FETCH_PERMITS`] at a time,
     /// and returns what arrived by `deadline`, in the order asked.
     pub async fn fetch_latest(&self, cameras: &[Esn], deadline: Instant) -> Vec<Fetch<Image>> {
-        let mut outcomes: Vec<Fetch<Image>> = cameras.iter().map(|_| Fetch::Late).collect();
-        let jobs = cameras.iter().cloned().enumerate().collect();
+        let mut outcomes = Vec::with_capacity(cameras.len());
+        let mut jobs = Vec::new();
+        for (index, esn) in cameras.iter().enumerate() {
+            // A fresh preview needs no task and no permit: a busy grid is mostly these.
+            match self.latest.get(esn).await {
+                Some(image) => outcomes.push(Fetch::Ready(image)),
+                None => {
+                    outcomes.push(Fetch::Late);
+                    jobs.push((index, esn.clone()));
+                }
+            }
+        }
         let fetched = bounded(jobs, deadline, |esn| {
             let this = self.clone();
             async move { this.latest(&esn).await }
@@ -271,7 +281,9 @@ where
     let permits = Arc::new(Semaphore::new(PAGE_FETCH_PERMITS));
     let mut tasks = JoinSet::new();
     for (index, job) in jobs {
-        let work = fetch(job);
+        // Boxed: the EEN call's future is several KiB, and a task would otherwise copy it
+        // into its own allocation at spawn.
+        let work = Box::pin(fetch(job));
         let permits = Arc::clone(&permits);
         tasks.spawn(async move {
             // The semaphore is never closed, so this always yields a permit; it is released
