@@ -12,6 +12,32 @@ use een_gallery::upstream::Status;
 use een_gallery::{AppState, Settings, app, een, server};
 use gallery_support::{DOMAIN, Options, TestApp, attrs, get_via, start, start_with, text};
 
+/// Serves the app on a real loopback socket (bound before serving, so it is ready at once);
+/// sending on the returned channel starts the graceful shutdown with the given drain time.
+async fn serve_on_socket(
+    test_app: &TestApp,
+    drain: Duration,
+) -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::serve(
+        listener,
+        test_app.router.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+        drain,
+    ));
+    (addr, stop, server)
+}
+
 #[tokio::test]
 async fn healthz_answers_at_once_and_readyz_waits_for_a_session() {
     let app = start_with(Options {
@@ -190,19 +216,7 @@ async fn metrics_count_requests_een_calls_and_cache_hits() {
 #[tokio::test]
 async fn serves_over_a_real_socket_and_stops_when_asked() {
     let test_app = start().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(server::serve(
-        listener,
-        test_app.router.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-        Duration::from_secs(5),
-    ));
+    let (addr, stop, server) = serve_on_socket(&test_app, Duration::from_secs(5)).await;
 
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -273,19 +287,7 @@ async fn shutdown_drains_for_a_bounded_time_even_with_a_request_hanging() {
         endpoint_latency: [(Endpoint::AssetImage, Duration::from_secs(60))].into(),
         ..Default::default()
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(server::serve(
-        listener,
-        test_app.router.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-        Duration::from_millis(200),
-    ));
+    let (addr, stop, server) = serve_on_socket(&test_app, Duration::from_millis(200)).await;
     // An image request that EEN will not answer for a minute.
     let client = reqwest::Client::builder()
         .no_proxy()
