@@ -167,6 +167,19 @@ impl Auth {
         &self.users[index.min(self.users.len() - 1)]
     }
 
+    /// The index of the user these credentials log in as, if they do (the v3 consent page
+    /// accepts the same users as v1's authenticate).
+    pub(crate) fn check_credentials(&self, username: &str, password: &str) -> Option<usize> {
+        let index = self.users.iter().position(|u| u.username == username)?;
+        check_login(Some(&self.users[index]), password).ok()?;
+        Some(index)
+    }
+
+    /// The index of the user named `username`, if there is one.
+    pub(crate) fn user_index(&self, username: &str) -> Option<usize> {
+        self.users.iter().position(|u| u.username == username)
+    }
+
     /// SIM-10/11/12: checks credentials and issues a single-use token.
     pub(crate) fn authenticate(&self, username: &str, password: &str) -> Result<String, ApiError> {
         let index = self.users.iter().position(|u| u.username == username);

@@ -29,10 +29,12 @@ mod devices;
 mod endpoint;
 pub(crate) mod frames;
 mod query;
+mod recording;
 mod seed;
 mod server;
 mod stats;
 mod timeline;
+pub(crate) mod v3;
 mod wire;
 
 use std::net::SocketAddr;
@@ -50,6 +52,10 @@ pub use config::{ErrorFault, Faults, SimConfig, UnknownCameraAnswer};
 pub use endpoint::Endpoint;
 pub use seed::{DeviceKind, RESTRICTED_ESN};
 pub use stats::{MAX_HOSTS, MAX_RECORDED_BODY, OTHER_HOSTS, RecordedRequest, Stats};
+pub use v3::{
+    V3_DEMO_CLIENT_ID, V3_DEMO_CLIENT_SECRET, V3_DEMO_REDIRECT_URIS, V3Client, V3Config, V3Faults,
+    V3Stats,
+};
 
 use server::SimState;
 

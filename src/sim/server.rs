@@ -22,11 +22,12 @@ use tokio::sync::watch;
 use super::auth::{Auth, SessionCandidates, SessionRef};
 use super::frames::{FrameCamera, Frames};
 use super::query::{Params, lossy};
+use super::recording::{Recording, interval_for};
 use super::seed::{Device, demo_devices};
 use super::stats::{RecordedRequest, Recorder};
-use super::timeline::{Timeline, Window};
+use super::timeline::Window;
 use super::wire::{ApiError, g_json, pretty_json};
-use super::{Endpoint, Faults, SimConfig, aaa, assets, devices};
+use super::{Endpoint, Faults, SimConfig, aaa, assets, devices, v3};
 
 /// Request bodies larger than this answer 413 (logins are tiny).
 const MAX_BODY: usize = 1 << 20;
@@ -34,7 +35,7 @@ const MAX_BODY: usize = 1 << 20;
 /// A camera that has (or could have) preview frames.
 #[derive(Debug)]
 pub(crate) struct CameraAssets {
-    pub(crate) timeline: Timeline,
+    pub(crate) timeline: Recording,
     pub(crate) frame_camera: FrameCamera,
     /// When it stopped sending previews (ms since the epoch), if it did.
     down_at: Option<i64>,
@@ -52,6 +53,8 @@ pub(crate) struct SimState {
     pub(crate) devices: Vec<Device>,
     pub(crate) cameras: HashMap<String, CameraAssets>,
     pub(crate) frames: Frames,
+    /// The API v3 side (OAuth clients, codes, tokens).
+    pub(crate) v3: v3::V3State,
     login_host: String,
     pub(crate) shutdown: watch::Receiver<bool>,
 }
@@ -69,6 +72,7 @@ impl SimState {
     pub(crate) fn new(config: SimConfig, shutdown: watch::Receiver<bool>) -> Self {
         let started_ms = crate::EenTimestamp::now().as_millis();
         let interval_ms = i64::try_from(config.preview_interval.as_millis()).unwrap_or(i64::MAX);
+        let retention_ms = i64::try_from(config.retention.as_millis()).unwrap_or(i64::MAX);
         let devices = demo_devices();
         let cameras = devices
             .iter()
@@ -85,7 +89,12 @@ impl SimState {
                 Some((
                     esn.clone(),
                     CameraAssets {
-                        timeline: Timeline::new(&esn, interval_ms),
+                        timeline: Recording::new(
+                            &esn,
+                            interval_for(&d.name, interval_ms),
+                            started_ms.saturating_sub(retention_ms),
+                            started_ms,
+                        ),
                         frame_camera: FrameCamera {
                             esn,
                             name: d.name.clone(),
@@ -106,6 +115,7 @@ impl SimState {
             devices,
             cameras,
             frames: Frames::new(w.max(1), h.max(1)),
+            v3: v3::V3State::new(&config),
             login_host: format!("login.{}", config.base_domain.to_ascii_lowercase()),
             config,
             shutdown,
@@ -199,6 +209,9 @@ pub(crate) async fn handle(State(state): State<Arc<SimState>>, request: Request)
         _ => (raw_path, false),
     };
     let endpoint = Endpoint::classify(path);
+    if endpoint.is_v3() {
+        return v3::handle(&state, endpoint, parts, body).await;
+    }
     let host_header = parts
         .headers
         .get(HOST)
