@@ -175,6 +175,7 @@ impl Endpoint {
             {
                 Endpoint::V3Camera
             }
+            "/oauth2" | "/api/v3.0" => Endpoint::V3Other,
             _ if path.starts_with("/oauth2/") || path.starts_with("/api/v3.0/") => {
                 Endpoint::V3Other
             }

@@ -53,8 +53,8 @@ pub use endpoint::Endpoint;
 pub use seed::{DeviceKind, RESTRICTED_ESN};
 pub use stats::{MAX_HOSTS, MAX_RECORDED_BODY, OTHER_HOSTS, RecordedRequest, Stats};
 pub use v3::{
-    V3_DEMO_CLIENT_ID, V3_DEMO_CLIENT_SECRET, V3_DEMO_REDIRECT_URIS, V3Client, V3Config, V3Faults,
-    V3Stats,
+    V3_DEMO_CLIENT_ID, V3_DEMO_CLIENT_SECRET, V3_DEMO_REDIRECT_URIS, V3Args, V3Client, V3Config,
+    V3Faults, V3Stats,
 };
 
 use server::SimState;

@@ -107,8 +107,11 @@ impl Recording {
 
     /// Up to `n` frames strictly before `t`, newest first.
     pub(crate) fn list_before(&self, window: Window, t: i64, n: usize) -> Vec<i64> {
-        if !self.has_gap_in(window.first, t) {
-            return self.timeline.list_before(window, t, n);
+        // Usually no gap lies in the span the plain list covers: then it is the answer.
+        let plain = self.timeline.list_before(window, t, n);
+        let oldest = plain.last().copied().unwrap_or(window.first);
+        if !self.has_gap_in(oldest.min(t), t) {
+            return plain;
         }
         let mut out = Vec::new();
         let mut cursor = t;
@@ -124,8 +127,10 @@ impl Recording {
 
     /// Up to `n` frames at or after `from` and at or before `to`, oldest first.
     pub(crate) fn list_from(&self, window: Window, from: i64, to: i64, n: usize) -> Vec<i64> {
-        if !self.has_gap_in(from, to.min(window.last)) {
-            return self.timeline.list_from(window, from, to, n);
+        let plain = self.timeline.list_from(window, from, to, n);
+        let newest = plain.last().copied().unwrap_or(to.min(window.last));
+        if !self.has_gap_in(from, newest.max(from)) {
+            return plain;
         }
         let mut out = Vec::new();
         let mut cursor = from.saturating_sub(1);
@@ -149,7 +154,7 @@ impl Recording {
         to: i64,
         n: usize,
     ) -> Vec<i64> {
-        if !self.has_gap_in(window.first, to) {
+        if !self.has_gap_in(from, to) {
             return self.timeline.list_range_newest_first(window, from, to, n);
         }
         self.list_before(window, to.saturating_add(1), n)
@@ -195,7 +200,7 @@ fn gaps(esn: &str, from_ms: i64, until_ms: i64) -> Vec<(i64, i64)> {
     (first_block..last_block)
         .filter_map(|block| {
             let h = mix(seed ^ block as u64);
-            if h % 2 == 0 {
+            if h.is_multiple_of(2) {
                 return None;
             }
             let len =

@@ -111,22 +111,22 @@ fn authorize_params(q: &Query) -> AuthorizeParams {
     }
 }
 
-/// The checks every authorize request passes before a person sees the page. An unknown
-/// client or redirect URI gets an error page; anything else wrong goes back to the client
-/// as `error=…` (RFC 6749 §4.1.2.1).
-fn check_authorize(state: &SimState, p: &AuthorizeParams) -> Result<(), Response> {
+/// The checks every authorize request passes before a person sees the page: the answer for
+/// a request that fails one. An unknown client or redirect URI gets an error page; anything
+/// else wrong goes back to the client as `error=…` (RFC 6749 §4.1.2.1).
+fn refuse_authorize(state: &SimState, p: &AuthorizeParams) -> Option<Response> {
     let page = |message: &str| html(StatusCode::BAD_REQUEST, consent::error_page(message));
     if p.client_id.is_empty() {
-        return Err(page("The request has no client_id."));
+        return Some(page("The request has no client_id."));
     }
     let Some(client) = state.v3.client(&p.client_id) else {
-        return Err(page("The client_id is not a registered application."));
+        return Some(page("The client_id is not a registered application."));
     };
     if p.redirect_uri.is_empty() {
-        return Err(page("The request has no redirect_uri."));
+        return Some(page("The request has no redirect_uri."));
     }
-    if !client.redirect_uris.iter().any(|u| *u == p.redirect_uri) {
-        return Err(page(
+    if !client.redirect_uris.contains(&p.redirect_uri) {
+        return Some(page(
             "The redirect_uri is not registered for this application (exact match required).",
         ));
     }
@@ -138,17 +138,17 @@ fn check_authorize(state: &SimState, p: &AuthorizeParams) -> Result<(), Response
         redirect(&p.redirect_uri, &params)
     };
     if p.response_type != "code" {
-        return Err(back(
+        return Some(back(
             "unsupported_response_type",
             "response_type must be code",
         ));
     }
     if p.scope.as_deref().is_some_and(|s| s != SCOPE) {
-        return Err(back("invalid_scope", "scope must be vms.all"));
+        return Some(back("invalid_scope", "scope must be vms.all"));
     }
     if let Some(challenge) = &p.code_challenge {
         if p.code_challenge_method.as_deref() != Some("S256") {
-            return Err(back(
+            return Some(back(
                 "invalid_request",
                 "code_challenge_method must be S256",
             ));
@@ -158,10 +158,10 @@ fn check_authorize(state: &SimState, p: &AuthorizeParams) -> Result<(), Response
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
         if !ok {
-            return Err(back("invalid_request", "malformed code_challenge"));
+            return Some(back("invalid_request", "malformed code_challenge"));
         }
     }
-    Ok(())
+    None
 }
 
 fn approve(state: &SimState, p: &AuthorizeParams, user: usize) -> Response {
@@ -194,7 +194,7 @@ pub(crate) fn authorize(state: &SimState, req: &Req<'_>) -> Response {
         );
     };
     let params = authorize_params(q);
-    if let Err(response) = check_authorize(state, &params) {
+    if let Some(response) = refuse_authorize(state, &params) {
         return response;
     }
     if let Some(user) = state

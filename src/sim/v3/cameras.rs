@@ -224,7 +224,7 @@ fn bool_param(req: &Req<'_>, name: &str) -> Result<Option<bool>, V3Error> {
     }
 }
 
-fn statuses<'a>(req: &'a Req<'_>, name: &str) -> Result<Vec<&'static str>, V3Error> {
+fn statuses(req: &Req<'_>, name: &str) -> Result<Vec<&'static str>, V3Error> {
     req.query
         .list(name)
         .into_iter()

@@ -14,6 +14,7 @@
 
 mod auth;
 mod cameras;
+pub(crate) mod cli;
 pub(crate) mod config;
 mod consent;
 mod handle;
@@ -34,6 +35,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use rand::RngExt;
 
+pub use cli::V3Args;
 pub use config::{
     V3_DEMO_CLIENT_ID, V3_DEMO_CLIENT_SECRET, V3_DEMO_REDIRECT_URIS, V3Client, V3Config, V3Faults,
 };
