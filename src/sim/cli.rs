@@ -116,7 +116,7 @@ pub async fn run_standalone(args: SimArgs) -> anyhow::Result<()> {
     let url = sim.base_url();
     // The demo credentials are public (they are the real demo account's); printing them is
     // the point of this command.
-    println!("EEN API v1 simulator listening on {url}");
+    println!("EEN simulator (API v1 and v3) listening on {url}");
     println!("  login host:   login.{domain} (any Host header is answered)");
     println!("  cluster host: {cluster}.{domain}");
     println!("  demo login:   {DEMO_USERNAME} / {DEMO_PASSWORD}");
