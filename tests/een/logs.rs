@@ -2,15 +2,15 @@
 //! password, the login token or the session key, even at TRACE level, across logins,
 //! re-logins, retries, failures and logout.
 
-mod een_support;
-
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use een_gallery::een::{Before, Client, Error};
 use een_gallery::sim::{DEMO_PASSWORD, Endpoint, ErrorFault, Faults};
-use een_support::{client, config_as, online_camera, sim_with};
 use tracing_subscriber::EnvFilter;
+
+use crate::support::een::{client, config_as, online_camera};
+use crate::support::sim::sim_with_faults;
 
 /// A tracing writer that appends to a shared buffer.
 #[derive(Clone, Default)]
@@ -50,7 +50,7 @@ async fn no_log_line_contains_a_secret() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let sim = sim_with(Faults {
+    let sim = sim_with_faults(Faults {
         unauthorized_after_login: 1,
         transient_no_matching_asset: 1,
         ..Faults::default()

@@ -4,12 +4,14 @@
 use std::time::Duration;
 
 use een_gallery::een;
-use een_gallery::sim::{self, DeviceKind, SimCamera, SimConfig};
+use een_gallery::sim::{self, SimCamera, SimConfig, SimHandle};
 use een_gallery::upstream::{Backoff, Status};
-use een_gallery::{AppState, Settings, app, server};
-use tokio::net::TcpListener;
+use een_gallery::{AppState, Settings, app};
 use tokio::sync::oneshot;
 use url::Url;
+
+use crate::support::cameras;
+use crate::support::gallery::{Served, serve};
 
 /// Environment variable naming an already running gallery to test instead of an in-process one.
 pub const GALLERY_URL_VAR: &str = "EEN_GALLERY_URL";
@@ -47,13 +49,7 @@ impl Gallery {
             .unwrap_or_else(|e| panic!("{GALLERY_URL_VAR}={url:?} is not a URL: {e}"));
         // The demo account is seeded from names, so a throwaway simulator lists the same cameras
         // as the one inside the external gallery.
-        let sim = sim::spawn(SimConfig {
-            bind: ([127, 0, 0, 1], 0).into(),
-            base_domain: DEMO_DOMAIN.to_owned(),
-            ..SimConfig::default()
-        })
-        .await
-        .expect("the reference simulator starts");
+        let sim = demo_sim().await;
         let cameras = sim.cameras();
         sim.shutdown().await;
         Self {
@@ -65,13 +61,7 @@ impl Gallery {
     }
 
     async fn in_process() -> Self {
-        let sim = sim::spawn(SimConfig {
-            bind: ([127, 0, 0, 1], 0).into(),
-            base_domain: DEMO_DOMAIN.to_owned(),
-            ..SimConfig::default()
-        })
-        .await
-        .expect("the demo simulator starts");
+        let sim = demo_sim().await;
         // The same wiring as `server::run` in demo mode: log in on the login host, then move to
         // the cluster host, both resolved to the simulator.
         let mut config = een::ClientConfig::new(
@@ -98,19 +88,7 @@ impl Gallery {
             .expect("the gallery logs in to its simulator")
             .expect("health channel open");
 
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("bind a loopback port");
-        let addr = listener.local_addr().expect("local address");
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(server::serve(
-            listener,
-            app(state),
-            async move {
-                let _ = stopped.await;
-            },
-            Duration::from_secs(1),
-        ));
+        let Served { addr, stop, .. } = serve(app(state), Duration::from_secs(1)).await;
         let base = Url::parse(&format!("http://{addr}/")).expect("valid URL");
         Self {
             base,
@@ -132,11 +110,7 @@ impl Gallery {
 
     /// The demo account's attached cameras: the ones the gallery may show.
     pub fn attached_cameras(&self) -> Vec<SimCamera> {
-        self.cameras
-            .iter()
-            .filter(|c| c.attached && c.esn.is_some() && c.kind != DeviceKind::Bridge)
-            .cloned()
-            .collect()
+        cameras::shown(&self.cameras)
     }
 
     /// The attached camera with id `esn`.
@@ -152,7 +126,13 @@ impl Gallery {
     }
 }
 
-/// The id of a camera (every attached camera has one).
-pub fn esn_of(camera: &SimCamera) -> &str {
-    camera.esn.as_deref().expect("attached cameras have an id")
+/// The demo simulator on `127.0.0.1:0` under the demo domain.
+async fn demo_sim() -> SimHandle {
+    sim::spawn(SimConfig {
+        bind: ([127, 0, 0, 1], 0).into(),
+        base_domain: DEMO_DOMAIN.to_owned(),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("the demo simulator starts")
 }
