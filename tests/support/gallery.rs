@@ -21,6 +21,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
+use super::een::config_as;
 use super::{cameras, sim};
 
 /// How a test app is set up.
@@ -51,15 +52,21 @@ impl Default for Options {
 
 /// A gallery in front of its own simulator.
 pub struct TestApp {
+    /// The simulator, to set faults and read its counters.
     pub sim: SimHandle,
+    /// The gallery's state, to reach its caches and health directly.
     pub state: AppState,
+    /// The production router over that state.
     pub router: Router,
 }
 
 /// An answer, fully read.
 pub struct TestResponse {
+    /// The status code.
     pub status: StatusCode,
+    /// The headers as sent.
     pub headers: HeaderMap,
+    /// The whole body.
     pub body: Bytes,
 }
 
@@ -88,7 +95,7 @@ pub async fn start() -> TestApp {
 /// A gallery with `options`.
 pub async fn start_with(options: Options) -> TestApp {
     let sim = sim::sim_with_faults(options.faults).await;
-    let mut config = super::een::config_as(&sim, DEMO_USERNAME, &options.password);
+    let mut config = config_as(&sim, DEMO_USERNAME, &options.password);
     (options.client)(&mut config);
     let client = een::Client::new(config).expect("client builds");
     let state = AppState::new(client, options.settings);
