@@ -2,9 +2,10 @@
 //!
 //! Images are keyed by camera and timestamp and never change, so they stay cached until the
 //! byte budget evicts them. Concurrent misses for one key make one EEN call (moka's
-//! `try_get_with`). A page fetches its images with at most [`PAGE_FETCH_PERMITS`] in flight and
-//! stops waiting at its deadline (see `fetch`). EEN answering "not found" (a camera without images, a timestamp with no frame) is cached
-//! too, for [`MISSING_TTL`], so a camera without images does not cost an EEN call per view.
+//! `try_get_with`). A page fetches its images with at most [`PAGE_FETCH_PERMITS`](super::PAGE_FETCH_PERMITS) in flight and
+//! stops waiting at its deadline (see `fetch`). EEN answering "not found" (a camera without
+//! images, a timestamp with no frame) is cached too, for [`MISSING_TTL`], so a camera without
+//! images does not cost an EEN call per view.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +14,6 @@ use bytes::Bytes;
 use moka::future::Cache;
 use tokio::time::Instant;
 
-#[cfg(doc)]
-use super::fetch::PAGE_FETCH_PERMITS;
 use super::fetch::{self, Fetch};
 use super::health::Health;
 use super::trouble::{Failure, SharedError};
@@ -190,24 +189,22 @@ impl Images {
     /// background and lands in the cache.
     pub async fn image_until(
         &self,
-        esn: &Esn,
+        esn: Esn,
         timestamp: EenTimestamp,
         deadline: Instant,
     ) -> Fetch<Bytes> {
         let this = self.clone();
-        let esn = esn.clone();
         fetch::detached(deadline, async move { this.image(&esn, timestamp).await }).await
     }
 
     /// The camera's latest preview, waited for until `deadline`; a late fetch goes on in the
     /// background and lands in the cache.
-    pub async fn latest_until(&self, esn: &Esn, deadline: Instant) -> Fetch<Image> {
+    pub async fn latest_until(&self, esn: Esn, deadline: Instant) -> Fetch<Image> {
         let this = self.clone();
-        let esn = esn.clone();
         fetch::detached(deadline, async move { this.latest(&esn).await }).await
     }
 
-    /// Fetches one camera's images, at most [`PAGE_FETCH_PERMITS`] at a time, and returns
+    /// Fetches one camera's images, at most [`PAGE_FETCH_PERMITS`](super::PAGE_FETCH_PERMITS) at a time, and returns
     /// what arrived by `deadline`, in the order asked.
     pub async fn fetch_page(
         &self,
@@ -242,7 +239,7 @@ impl Images {
         outcomes
     }
 
-    /// Fetches the latest preview of each camera, at most [`PAGE_FETCH_PERMITS`] at a time,
+    /// Fetches the latest preview of each camera, at most [`PAGE_FETCH_PERMITS`](super::PAGE_FETCH_PERMITS) at a time,
     /// and returns what arrived by `deadline`, in the order asked.
     pub async fn fetch_latest(&self, cameras: &[Esn], deadline: Instant) -> Vec<Fetch<Image>> {
         let mut outcomes = Vec::with_capacity(cameras.len());

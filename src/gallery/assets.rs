@@ -79,7 +79,7 @@ pub async fn serve(
     let asset = ASSETS
         .iter()
         .find(|a| a.name == name)
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::PageNotFound)?;
     let version = format!("{:016x}", asset.version);
     let cache_control = if query.v.as_deref() == Some(version.as_str()) {
         IMMUTABLE

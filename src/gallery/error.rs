@@ -23,9 +23,9 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// No such route.
+    /// No such route (or nothing at this address).
     #[error("page not found")]
-    NotFound,
+    PageNotFound,
     /// The camera id is malformed, or no attached camera has it.
     #[error("camera not found")]
     CameraNotFound,
@@ -67,7 +67,7 @@ impl AppError {
     /// The status and what to tell the user.
     pub fn info(&self) -> ErrorInfo {
         let (status, title, detail) = match self {
-            AppError::NotFound => (
+            AppError::PageNotFound => (
                 StatusCode::NOT_FOUND,
                 "Page not found",
                 "There is nothing at this address.",
@@ -126,7 +126,7 @@ impl AppError {
 impl From<Failure> for AppError {
     fn from(failure: Failure) -> Self {
         match failure.trouble() {
-            Trouble::Missing => AppError::NotFound,
+            Trouble::Missing => AppError::PageNotFound,
             Trouble::Rejected => AppError::EenCredentials(failure),
             Trouble::Unreachable => AppError::EenUnreachable(failure),
             Trouble::Busy => AppError::EenBusy(failure),
@@ -137,7 +137,7 @@ impl From<Failure> for AppError {
 
 impl From<PathRejection> for AppError {
     fn from(_: PathRejection) -> Self {
-        AppError::NotFound
+        AppError::PageNotFound
     }
 }
 

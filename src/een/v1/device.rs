@@ -127,12 +127,12 @@ impl Device {
     }
 
     /// The domain camera this device shows as.
-    pub fn to_camera(&self) -> Camera {
+    pub fn into_camera(self) -> Camera {
         Camera {
-            esn: self.esn.clone(),
-            name: self.name.clone(),
-            status: self.status,
             time_zone: self.time_zone(),
+            esn: self.esn,
+            name: self.name,
+            status: self.status,
         }
     }
 }
@@ -140,9 +140,9 @@ impl Device {
 /// The devices the gallery can show, as domain cameras: attached cameras only.
 pub(crate) fn attached_cameras(devices: Vec<Device>) -> Vec<Camera> {
     devices
-        .iter()
-        .filter(|d| d.is_attached_camera())
-        .map(Device::to_camera)
+        .into_iter()
+        .filter(Device::is_attached_camera)
+        .map(Device::into_camera)
         .collect()
 }
 

@@ -29,7 +29,7 @@ pub async fn image(
 ) -> Result<Response> {
     let deadline = Instant::now() + state.settings.page_deadline;
     let esn = parse_esn(&esn)?;
-    let timestamp = parse_timestamp(file.strip_suffix(".jpg").ok_or(AppError::NotFound)?)?;
+    let timestamp = parse_timestamp(file.strip_suffix(".jpg").ok_or(AppError::PageNotFound)?)?;
     if timestamp > EenTimestamp::now().add_millis(CLOCK_SKEW_MS) {
         return Ok(assets::placeholder_response(StatusCode::NOT_FOUND));
     }
@@ -45,15 +45,14 @@ pub async fn image(
     if cameras.camera(&esn).is_none() {
         return Err(AppError::CameraNotFound);
     }
-    Ok(
-        match state.images.image_until(&esn, timestamp, deadline).await {
-            Fetch::Ready(bytes) => jpeg(bytes, &etag, cache_policy::header(IMMUTABLE), None),
-            Fetch::Missing => assets::placeholder_response(StatusCode::NOT_FOUND),
-            // Failed or late: the short-lived placeholder, so the browser asks again soon (a late
-            // image is in the cache by then).
-            Fetch::Failed(_) | Fetch::Late => assets::placeholder_response(StatusCode::OK),
-        },
-    )
+    let fetched = state.images.image_until(esn, timestamp, deadline).await;
+    Ok(match fetched {
+        Fetch::Ready(bytes) => jpeg(bytes, &etag, cache_policy::header(IMMUTABLE), None),
+        Fetch::Missing => assets::placeholder_response(StatusCode::NOT_FOUND),
+        // Failed or late: the short-lived placeholder, so the browser asks again soon (a late
+        // image is in the cache by then).
+        Fetch::Failed(_) | Fetch::Late => assets::placeholder_response(StatusCode::OK),
+    })
 }
 
 /// `GET /cameras/{esn}/preview.jpg`: the latest preview, cached briefly.
@@ -71,20 +70,23 @@ pub async fn preview(
     if cameras.camera(&esn).is_none() {
         return Err(AppError::CameraNotFound);
     }
-    Ok(match state.images.latest_until(&esn, deadline).await {
-        Fetch::Ready(image) => {
-            let cache_control = cache_policy::latest_preview(state.settings.latest_preview_max_age);
-            let etag = etag(&esn, image.timestamp);
-            if if_none_match(&headers, &etag) {
-                not_modified(&etag, cache_control)
-            } else {
-                let location = views::image_href(&esn, image.timestamp);
-                jpeg(image.bytes, &etag, cache_control, Some(&location))
+    Ok(
+        match state.images.latest_until(esn.clone(), deadline).await {
+            Fetch::Ready(image) => {
+                let cache_control =
+                    cache_policy::latest_preview(state.settings.latest_preview_max_age);
+                let etag = etag(&esn, image.timestamp);
+                if if_none_match(&headers, &etag) {
+                    not_modified(&etag, cache_control)
+                } else {
+                    let location = views::image_href(&esn, image.timestamp);
+                    jpeg(image.bytes, &etag, cache_control, Some(&location))
+                }
             }
-        }
-        Fetch::Missing => assets::placeholder_response(StatusCode::NOT_FOUND),
-        Fetch::Failed(_) | Fetch::Late => assets::placeholder_response(StatusCode::OK),
-    })
+            Fetch::Missing => assets::placeholder_response(StatusCode::NOT_FOUND),
+            Fetch::Failed(_) | Fetch::Late => assets::placeholder_response(StatusCode::OK),
+        },
+    )
 }
 
 fn etag(esn: &Esn, timestamp: EenTimestamp) -> String {

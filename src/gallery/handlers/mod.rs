@@ -12,7 +12,7 @@ use crate::timestamp::EenTimestamp;
 
 /// Fallback for unknown routes.
 pub async fn not_found() -> AppError {
-    AppError::NotFound
+    AppError::PageNotFound
 }
 
 fn parse_esn(text: &str) -> Result<Esn> {

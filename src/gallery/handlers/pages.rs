@@ -21,8 +21,7 @@ use crate::gallery::error::{AppError, Result};
 use crate::gallery::extract::{Path, Query};
 use crate::gallery::jpeg::jpeg_size;
 use crate::gallery::state::AppState;
-use crate::gallery::views::StatusView;
-use crate::gallery::views::{self, CameraPage, Frame, GridPage, ImageView, Tile};
+use crate::gallery::views::{self, CameraPage, Frame, GridPage, ImageView, StatusView, Tile};
 use crate::timestamp::EenTimestamp;
 
 /// Cameras on the grid.
