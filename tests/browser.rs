@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use browser_support::{Browser, Driver, Gallery, ImageFacts, LogEntry, Options, esn_of};
-use een_gallery::EenTimestamp;
+use een_gallery::timestamp::EenTimestamp;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use jiff::tz::TimeZone;

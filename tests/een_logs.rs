@@ -7,7 +7,8 @@ mod een_support;
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use een_gallery::een::{Before, Client, Error};
+use een_gallery::een::v1::Client;
+use een_gallery::een::{Before, Error};
 use een_gallery::sim::{DEMO_PASSWORD, Endpoint, ErrorFault, Faults};
 use een_support::{client, config_as, online_camera, sim_with};
 use tracing_subscriber::EnvFilter;

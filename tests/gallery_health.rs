@@ -6,10 +6,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use een_gallery::cache::Status;
+use een_gallery::een::{self, v1};
+use een_gallery::gallery::{AppState, Settings, app};
 use een_gallery::healthcheck::{self, HealthcheckArgs};
+use een_gallery::server;
 use een_gallery::sim::{self, DEMO_PASSWORD, Endpoint, ErrorFault, Faults, SimConfig};
-use een_gallery::upstream::Status;
-use een_gallery::{AppState, Settings, app, een, server};
 use gallery_support::{DOMAIN, Options, TestApp, attrs, get_via, start, start_with, text};
 
 /// Serves the app on a real loopback socket (bound before serving, so it is ready at once);
@@ -114,7 +116,7 @@ async fn unreachable_een_says_so_and_the_gallery_recovers_by_itself() {
     let mut config = client_config_for(addr);
     config.max_retries = 0;
     let state = AppState::new(
-        een::Client::new(config).expect("client"),
+        v1::Client::new(config).expect("client"),
         Settings::default(),
     );
     let router = app(state.clone());
@@ -159,7 +161,7 @@ async fn a_page_while_een_is_unreachable_is_a_503_saying_so() {
     let mut config = client_config_for(addr);
     config.max_retries = 0;
     let state = AppState::new(
-        een::Client::new(config).expect("client"),
+        v1::Client::new(config).expect("client"),
         Settings::default(),
     );
     let router = app(state);
@@ -172,8 +174,8 @@ async fn a_page_while_een_is_unreachable_is_a_503_saying_so() {
 }
 
 /// A client for the demo user of a simulator that will listen on `addr` (under `DOMAIN`).
-fn client_config_for(addr: SocketAddr) -> een::ClientConfig {
-    let mut config = een::ClientConfig::new(
+fn client_config_for(addr: SocketAddr) -> v1::ClientConfig {
+    let mut config = v1::ClientConfig::new(
         format!("http://login.{DOMAIN}:{}/", addr.port())
             .parse()
             .expect("url"),

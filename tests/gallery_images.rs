@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use een_gallery::EenTimestamp;
 use een_gallery::sim::{Endpoint, ErrorFault, Faults, SimCamera};
+use een_gallery::timestamp::EenTimestamp;
 use gallery_support::{Options, attrs, jpeg_comment, sel, start, start_with};
 
 fn esn_of(camera: &SimCamera) -> String {
@@ -344,7 +344,7 @@ fn assert_placeholder(response: &gallery_support::TestResponse) {
 #[tokio::test]
 async fn a_slow_image_answers_the_placeholder_at_the_deadline_and_still_lands_in_the_cache() {
     let app = start_with(Options {
-        settings: een_gallery::Settings {
+        settings: een_gallery::gallery::Settings {
             page_deadline: Duration::from_millis(100),
             ..Default::default()
         },

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use een_gallery::EenTimestamp;
 use een_gallery::sim::{Endpoint, ErrorFault, Faults, SimCamera};
+use een_gallery::timestamp::EenTimestamp;
 use gallery_support::{Options, TestApp, attrs, jpeg_comment, sel, start, start_with, text};
 use scraper::Html;
 
@@ -323,7 +323,7 @@ async fn unknown_routes_get_the_styled_404() {
 #[tokio::test]
 async fn the_demo_banner_shows_on_every_page_in_demo_mode_only() {
     let demo = start_with(Options {
-        settings: een_gallery::Settings {
+        settings: een_gallery::gallery::Settings {
             demo: true,
             ..Default::default()
         },
@@ -355,7 +355,7 @@ async fn the_demo_banner_shows_on_every_page_in_demo_mode_only() {
 #[tokio::test]
 async fn late_images_show_the_placeholder_at_the_page_deadline() {
     let app: TestApp = start_with(Options {
-        settings: een_gallery::Settings {
+        settings: een_gallery::gallery::Settings {
             page_deadline: Duration::from_millis(200),
             ..Default::default()
         },
@@ -384,7 +384,7 @@ async fn late_images_show_the_placeholder_at_the_page_deadline() {
 #[tokio::test]
 async fn a_slow_image_list_gives_a_503_at_the_page_deadline_instead_of_hanging() {
     let app = start_with(Options {
-        settings: een_gallery::Settings {
+        settings: een_gallery::gallery::Settings {
             page_deadline: Duration::from_millis(200),
             ..Default::default()
         },
@@ -433,7 +433,7 @@ async fn the_camera_list_is_served_from_the_cache_and_refreshed_in_the_backgroun
 
     // A zero TTL: every view is served from the cache at once and starts a background refresh.
     let stale = start_with(Options {
-        settings: een_gallery::Settings {
+        settings: een_gallery::gallery::Settings {
             camera_list_ttl: Duration::ZERO,
             ..Default::default()
         },
@@ -474,7 +474,7 @@ async fn the_camera_list_is_served_from_the_cache_and_refreshed_in_the_backgroun
 #[tokio::test]
 async fn a_failing_camera_list_is_not_refetched_by_every_stale_view() {
     let app = start_with(Options {
-        settings: een_gallery::Settings {
+        settings: een_gallery::gallery::Settings {
             camera_list_ttl: Duration::ZERO,
             ..Default::default()
         },

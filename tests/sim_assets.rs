@@ -5,11 +5,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use een_gallery::EenTimestamp;
 use een_gallery::sim::{
     DeviceKind, Endpoint, Faults, MAX_LIST_COUNT, RESTRICTED_ESN, SimCamera, SimHandle,
     UnknownCameraAnswer,
 };
+use een_gallery::timestamp::EenTimestamp;
 use serde_json::Value;
 
 /// The text of the JPEG's COM segment.

@@ -3,19 +3,16 @@
 
 use std::time::Duration;
 
-use een_gallery::een;
-use een_gallery::sim::{self, DeviceKind, SimCamera, SimConfig};
-use een_gallery::upstream::{Backoff, Status};
-use een_gallery::{AppState, Settings, app, server};
+use een_gallery::cache::{Backoff, Status};
+use een_gallery::gallery::{AppState, Settings, app};
+use een_gallery::server::{self, demo};
+use een_gallery::sim::{self, DeviceKind, SimCamera};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use url::Url;
 
 /// Environment variable naming an already running gallery to test instead of an in-process one.
 pub const GALLERY_URL_VAR: &str = "EEN_GALLERY_URL";
-
-/// The made-up domain of the in-process demo (as the real demo mode uses).
-const DEMO_DOMAIN: &str = "een-demo.invalid";
 
 /// How long the in-process gallery may take to log in to its simulator.
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -47,13 +44,9 @@ impl Gallery {
             .unwrap_or_else(|e| panic!("{GALLERY_URL_VAR}={url:?} is not a URL: {e}"));
         // The demo account is seeded from names, so a throwaway simulator lists the same cameras
         // as the one inside the external gallery.
-        let sim = sim::spawn(SimConfig {
-            bind: ([127, 0, 0, 1], 0).into(),
-            base_domain: DEMO_DOMAIN.to_owned(),
-            ..SimConfig::default()
-        })
-        .await
-        .expect("the reference simulator starts");
+        let sim = demo::spawn_simulator()
+            .await
+            .expect("the reference simulator starts");
         let cameras = sim.cameras();
         sim.shutdown().await;
         Self {
@@ -65,27 +58,13 @@ impl Gallery {
     }
 
     async fn in_process() -> Self {
-        let sim = sim::spawn(SimConfig {
-            bind: ([127, 0, 0, 1], 0).into(),
-            base_domain: DEMO_DOMAIN.to_owned(),
-            ..SimConfig::default()
-        })
-        .await
-        .expect("the demo simulator starts");
-        // The same wiring as `server::run` in demo mode: log in on the login host, then move to
-        // the cluster host, both resolved to the simulator.
-        let mut config = een::ClientConfig::new(
-            sim.url_for_host(&sim.login_host()),
-            sim::DEMO_USERNAME,
-            sim::DEMO_PASSWORD.to_owned(),
-        );
-        config.resolve = vec![
-            (sim.login_host(), sim.addr()),
-            (sim.cluster_host(), sim.addr()),
-        ];
-        let client = een::Client::new(config).expect("the EEN client builds");
+        // The wiring of `server::run` in demo mode.
+        let sim = demo::spawn_simulator()
+            .await
+            .expect("the demo simulator starts");
+        let backend = demo::backend(demo::client_config(&sim)).expect("the EEN client builds");
         let state = AppState::new(
-            client,
+            backend,
             Settings {
                 demo: true,
                 ..Settings::default()

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use een_gallery::een::{Client, ClientConfig, Esn, Image};
+use een_gallery::een::v1::{Client, ClientConfig};
+use een_gallery::een::{Esn, Image};
 use een_gallery::sim::{self, DEMO_PASSWORD, DEMO_USERNAME, Faults, SimConfig, SimHandle};
 
 /// The simulator's base domain in these tests.

@@ -9,12 +9,14 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use bytes::Bytes;
-use een_gallery::een::{self, ClientConfig, EenTimestamp, Esn};
+use een_gallery::cache::{Backoff, Status};
+use een_gallery::een::v1::{self, ClientConfig};
+use een_gallery::een::{self, Esn};
+use een_gallery::gallery::{AppState, Settings, app};
 use een_gallery::sim::{
     self, DEMO_PASSWORD, DEMO_USERNAME, Faults, SimCamera, SimConfig, SimHandle,
 };
-use een_gallery::upstream::{Backoff, Status};
-use een_gallery::{AppState, Settings, app};
+use een_gallery::timestamp::EenTimestamp;
 use http_body_util::BodyExt;
 use scraper::{Html, Selector};
 use tower::ServiceExt;
@@ -95,7 +97,7 @@ pub async fn start_with(options: Options) -> TestApp {
     .expect("simulator starts");
     let mut config = client_config(&sim, &options.password);
     (options.client)(&mut config);
-    let client = een::Client::new(config).expect("client builds");
+    let client = v1::Client::new(config).expect("client builds");
     let state = AppState::new(client, options.settings);
     let router = app(state.clone());
     let test_app = TestApp { sim, state, router };
