@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use een_gallery::een;
-use een_gallery::sim::{self, SimCamera, SimConfig, SimHandle};
-use een_gallery::upstream::{Backoff, Status};
-use een_gallery::{AppState, Settings, app};
+use een_gallery::cache::{Backoff, Status};
+use een_gallery::gallery::{AppState, Settings, app};
+use een_gallery::server::demo;
+use een_gallery::sim::{SimCamera, SimHandle};
 use tokio::sync::oneshot;
 use url::Url;
 
@@ -15,9 +15,6 @@ use crate::support::gallery::{Served, serve};
 
 /// Environment variable naming an already running gallery to test instead of an in-process one.
 pub const GALLERY_URL_VAR: &str = "EEN_GALLERY_URL";
-
-/// The made-up domain of the in-process demo (as the real demo mode uses).
-const DEMO_DOMAIN: &str = "een-demo.invalid";
 
 /// How long the in-process gallery may take to log in to its simulator.
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -29,7 +26,7 @@ pub struct Gallery {
     /// Stops the in-process server when dropped (none for an external gallery).
     _stop: Option<oneshot::Sender<()>>,
     /// Keeps the in-process simulator alive.
-    _sim: Option<sim::SimHandle>,
+    _sim: Option<SimHandle>,
 }
 
 impl Gallery {
@@ -49,7 +46,9 @@ impl Gallery {
             .unwrap_or_else(|e| panic!("{GALLERY_URL_VAR}={url:?} is not a URL: {e}"));
         // The demo account is seeded from names, so a throwaway simulator lists the same cameras
         // as the one inside the external gallery.
-        let sim = demo_sim().await;
+        let sim = demo::spawn_simulator()
+            .await
+            .expect("the reference simulator starts");
         let cameras = sim.cameras();
         sim.shutdown().await;
         Self {
@@ -61,21 +60,13 @@ impl Gallery {
     }
 
     async fn in_process() -> Self {
-        let sim = demo_sim().await;
-        // The same wiring as `server::run` in demo mode: log in on the login host, then move to
-        // the cluster host, both resolved to the simulator.
-        let mut config = een::ClientConfig::new(
-            sim.url_for_host(&sim.login_host()),
-            sim::DEMO_USERNAME,
-            sim::DEMO_PASSWORD.to_owned(),
-        );
-        config.resolve = vec![
-            (sim.login_host(), sim.addr()),
-            (sim.cluster_host(), sim.addr()),
-        ];
-        let client = een::Client::new(config).expect("the EEN client builds");
+        // The wiring of `server::run` in demo mode.
+        let sim = demo::spawn_simulator()
+            .await
+            .expect("the demo simulator starts");
+        let backend = demo::backend(demo::client_config(&sim)).expect("the EEN client builds");
         let state = AppState::new(
-            client,
+            backend,
             Settings {
                 demo: true,
                 ..Settings::default()
@@ -124,15 +115,4 @@ impl Gallery {
     pub fn all_ids(&self) -> Vec<String> {
         self.cameras.iter().filter_map(|c| c.esn.clone()).collect()
     }
-}
-
-/// The demo simulator on `127.0.0.1:0` under the demo domain.
-async fn demo_sim() -> SimHandle {
-    sim::spawn(SimConfig {
-        bind: ([127, 0, 0, 1], 0).into(),
-        base_domain: DEMO_DOMAIN.to_owned(),
-        ..SimConfig::default()
-    })
-    .await
-    .expect("the demo simulator starts")
 }

@@ -22,7 +22,7 @@ mod scenarios;
 use std::collections::BTreeSet;
 
 use driver::{Browser, ImageFacts, LogEntry};
-use een_gallery::EenTimestamp;
+use een_gallery::timestamp::EenTimestamp;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use gallery::Gallery;

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use een_gallery::een::{AccountProblem, Before, CameraStatus, Client, Error, SessionState};
+use een_gallery::een::v1::{Client, SessionState};
+use een_gallery::een::{AccountProblem, Before, CameraStatus, Error};
 use een_gallery::sim::{
     DEMO_PASSWORD, Endpoint, ErrorFault, Faults, LOGIN_STATE_USERS, SimHandle, UnknownCameraAnswer,
 };

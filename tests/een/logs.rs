@@ -5,7 +5,8 @@
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use een_gallery::een::{Before, Client, Error};
+use een_gallery::een::v1::Client;
+use een_gallery::een::{Before, Error};
 use een_gallery::sim::{DEMO_PASSWORD, Endpoint, ErrorFault, Faults};
 use tracing::Dispatch;
 use tracing::subscriber::NoSubscriber;

@@ -11,9 +11,8 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use een_gallery::een::{
-    AccountProblem, Before, CameraStatus, Client, ClientConfig, Error, Esn, SessionState,
-};
+use een_gallery::een::v1::{Client, ClientConfig, SessionState};
+use een_gallery::een::{AccountProblem, Before, CameraStatus, Error, Esn};
 use serde_json::json;
 use url::Url;
 

@@ -4,10 +4,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use een_gallery::cache::Status;
+use een_gallery::een::{self, v1};
+use een_gallery::gallery::{AppState, Settings, app};
 use een_gallery::healthcheck::{self, HealthcheckArgs};
 use een_gallery::sim::{DEMO_PASSWORD, DEMO_USERNAME, Endpoint, ErrorFault, Faults};
-use een_gallery::upstream::Status;
-use een_gallery::{AppState, Settings, app, een};
 
 use crate::support::een::config_at;
 use crate::support::gallery::{
@@ -122,7 +123,7 @@ fn unreachable_state(addr: SocketAddr) -> AppState {
     config.connect_timeout = Duration::from_secs(1);
     config.max_retries = 0;
     AppState::new(
-        een::Client::new(config).expect("client"),
+        v1::Client::new(config).expect("client"),
         Settings::default(),
     )
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use een_gallery::EenTimestamp;
 use een_gallery::sim::{Endpoint, ErrorFault, Faults};
+use een_gallery::timestamp::EenTimestamp;
 
 use crate::support::cameras::esn_of;
 use crate::support::gallery::{Options, TestApp, TestResponse, attrs, sel, start, start_with};
@@ -341,7 +341,7 @@ fn assert_placeholder(response: &TestResponse) {
 #[tokio::test]
 async fn a_slow_image_answers_the_placeholder_at_the_deadline_and_still_lands_in_the_cache() {
     let app = start_with(Options {
-        settings: een_gallery::Settings {
+        settings: een_gallery::gallery::Settings {
             page_deadline: Duration::from_millis(100),
             ..Default::default()
         },

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use een_gallery::EenTimestamp;
 use een_gallery::sim::{Endpoint, ErrorFault, Faults};
+use een_gallery::timestamp::EenTimestamp;
 use scraper::Html;
 
 use crate::support::cameras::esn_of;
@@ -320,7 +320,7 @@ async fn unknown_routes_get_the_styled_404() {
 #[tokio::test]
 async fn the_demo_banner_shows_on_every_page_in_demo_mode_only() {
     let demo = start_with(Options {
-        settings: een_gallery::Settings {
+        settings: een_gallery::gallery::Settings {
             demo: true,
             ..Default::default()
         },
@@ -352,7 +352,7 @@ async fn the_demo_banner_shows_on_every_page_in_demo_mode_only() {
 #[tokio::test]
 async fn late_images_show_the_placeholder_at_the_page_deadline() {
     let app: TestApp = start_with(Options {
-        settings: een_gallery::Settings {
+        settings: een_gallery::gallery::Settings {
             page_deadline: Duration::from_millis(200),
             ..Default::default()
         },
@@ -381,7 +381,7 @@ async fn late_images_show_the_placeholder_at_the_page_deadline() {
 #[tokio::test]
 async fn a_slow_image_list_gives_a_503_at_the_page_deadline_instead_of_hanging() {
     let app = start_with(Options {
-        settings: een_gallery::Settings {
+        settings: een_gallery::gallery::Settings {
             page_deadline: Duration::from_millis(200),
             ..Default::default()
         },
@@ -430,7 +430,7 @@ async fn the_camera_list_is_served_from_the_cache_and_refreshed_in_the_backgroun
 
     // A zero TTL: every view is served from the cache at once and starts a background refresh.
     let stale = start_with(Options {
-        settings: een_gallery::Settings {
+        settings: een_gallery::gallery::Settings {
             camera_list_ttl: Duration::ZERO,
             ..Default::default()
         },
@@ -471,7 +471,7 @@ async fn the_camera_list_is_served_from_the_cache_and_refreshed_in_the_backgroun
 #[tokio::test]
 async fn a_failing_camera_list_is_not_refetched_by_every_stale_view() {
     let app = start_with(Options {
-        settings: een_gallery::Settings {
+        settings: een_gallery::gallery::Settings {
             camera_list_ttl: Duration::ZERO,
             ..Default::default()
         },

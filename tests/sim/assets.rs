@@ -2,10 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use een_gallery::EenTimestamp;
 use een_gallery::sim::{
     DeviceKind, Endpoint, Faults, MAX_LIST_COUNT, RESTRICTED_ESN, SimHandle, UnknownCameraAnswer,
 };
+use een_gallery::timestamp::EenTimestamp;
 use serde_json::Value;
 
 use crate::support::net::raw;

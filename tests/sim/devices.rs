@@ -62,7 +62,9 @@ async fn sim_31_rows_are_28_elements_typed_exactly_as_the_spec_table() {
         assert_eq!(row[25], 0);
         assert_eq!(row[26], Value::Object(Default::default()));
         match &row[27] {
-            Value::String(ts) => assert!(ts.parse::<een_gallery::EenTimestamp>().is_ok()),
+            Value::String(ts) => {
+                assert!(ts.parse::<een_gallery::timestamp::EenTimestamp>().is_ok())
+            }
             other => assert!(other.is_null() && !attached),
         }
         if let Some(esn) = row[1].as_str() {
@@ -273,12 +275,12 @@ async fn sim_33_single_devices() {
             .values()
             .all(|v| v == "ATTD")
     );
-    let newest: een_gallery::EenTimestamp = device["camera_info"]["camera_newest"]
+    let newest: een_gallery::timestamp::EenTimestamp = device["camera_info"]["camera_newest"]
         .as_str()
         .unwrap()
         .parse()
         .unwrap();
-    let age = een_gallery::EenTimestamp::now().as_millis() - newest.as_millis();
+    let age = een_gallery::timestamp::EenTimestamp::now().as_millis() - newest.as_millis();
     let down = i64::try_from(offline.down_for.unwrap().as_millis()).unwrap();
     assert!(
         age >= down,

@@ -5,7 +5,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use een_gallery::een::{Client, ClientConfig, Esn};
+use een_gallery::een::Esn;
+use een_gallery::een::v1::{Client, ClientConfig};
 use een_gallery::sim::{DEMO_PASSWORD, DEMO_USERNAME, SimHandle};
 
 use super::cameras;

@@ -1,6 +1,6 @@
 //! The `device_status` bitmask (spec §3.2) and EEN's documented overall-status algorithm.
 
-use super::CameraStatus;
+use crate::een::CameraStatus;
 
 const ONLINE: u64 = 0x10_0000;
 const RECORDING: u64 = 0x08_0000;

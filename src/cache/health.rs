@@ -1,18 +1,15 @@
-//! How the gallery stands with EEN, and the background task that (re)connects.
+//! How the gallery stands with EEN.
 //!
 //! Every EEN call is counted here; the login and the camera list decide whether EEN is
 //! reachable and accepts the credentials, which `/readyz` and the pages show. Calls about one
-//! camera's images do not: one slow image is not an outage. The server starts before EEN
-//! answers; the [`spawn_keeper`] task logs in with backoff and probes again whenever the login
-//! or the camera list fails in a way that says EEN is gone, so the gallery recovers by itself.
+//! camera's images do not: one slow image is not an outage. The keeper (see `keeper`) watches
+//! this status and connects again whenever it is not [`Status::Ready`].
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::cameras::Directory;
-use crate::een::{self, SessionState};
+use crate::een;
 use crate::metrics::Metrics;
 
 /// Where the gallery stands with EEN.
@@ -156,70 +153,6 @@ fn status_after(error: &een::Error) -> Option<Status> {
         | een::Error::RateLimited
         | een::Error::Upstream(_)
         | een::Error::Decode(_) => None,
-    }
-}
-
-/// Backoff bounds of the keeper.
-#[derive(Clone, Copy, Debug)]
-pub struct Backoff {
-    /// First wait after a failure.
-    pub initial: Duration,
-    /// Longest wait.
-    pub max: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Self {
-            initial: Duration::from_secs(1),
-            max: Duration::from_secs(60),
-        }
-    }
-}
-
-/// Spawns the task that keeps a session: it logs in (and loads the camera list) whenever the
-/// status is not [`Status::Ready`], retrying with exponential backoff until it works.
-pub fn spawn_keeper(
-    client: een::Client,
-    directory: Directory,
-    health: Health,
-    backoff: Backoff,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut changes = health.subscribe();
-        let mut wait = backoff.initial;
-        loop {
-            if changes.wait_for(|s| *s != Status::Ready).await.is_err() {
-                return;
-            }
-            if connect(&client, &directory, &health).await {
-                wait = backoff.initial;
-            } else {
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(backoff.max);
-            }
-        }
-    })
-}
-
-/// One attempt: log in if there is no session, then refresh the camera list (which proves the
-/// session works and warms the list for the first page view).
-async fn connect(client: &een::Client, directory: &Directory, health: &Health) -> bool {
-    if client.session_state() != SessionState::LoggedIn {
-        let login = client.login().await;
-        health.record_login(&login);
-        if let Err(error) = login {
-            tracing::warn!(error = %error, "EEN login failed");
-            // A login failure that says nothing about EEN as a whole still is not a session.
-            return false;
-        }
-    }
-    match directory.refresh().await {
-        Ok(_) => true,
-        Err(error) => {
-            tracing::warn!(error = %error, "EEN camera list failed");
-            false
-        }
     }
 }
 

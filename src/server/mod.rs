@@ -1,73 +1,56 @@
-//! Running the server: pick the upstream, build the state, serve, shut down cleanly.
+//! Running the server: pick the backend (or the demo), build the state, serve, shut down
+//! cleanly. This is the wiring: the one module that knows every layer.
+
+pub mod demo;
 
 use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use secrecy::SecretString;
 use tokio::net::TcpListener;
-use url::Url;
 
+use crate::cache::Backoff;
 use crate::config::{Config, Upstream};
-use crate::state::{AppState, Settings};
-use crate::upstream::Backoff;
-use crate::{app, een, sim};
-
-/// The made-up domain of the demo simulator (`.invalid` can never be a real host).
-const DEMO_DOMAIN: &str = "een-demo.invalid";
+use crate::een::{Backend, v1};
+use crate::gallery::{AppState, Settings, app};
 
 /// How long logging out of EEN may take on the way out.
 const LOGOUT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Runs the gallery until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let (client, simulator) = match config.upstream()? {
+    let (backend, simulator) = match config.upstream()? {
         Upstream::Een {
             base_url,
             username,
             password,
         } => {
             tracing::info!(base_url = %base_url, username = %username, "using EEN account");
-            let een_config = client_config(&config, base_url, username, password);
-            let client = een::Client::new(een_config).context("cannot build the EEN client")?;
-            (client, None)
+            let mut een_config = v1::ClientConfig::new(base_url, username, password);
+            tune(&config, &mut een_config);
+            let client = v1::Client::new(een_config).context("cannot build the EEN client")?;
+            (Backend::from(client), None)
         }
         Upstream::Demo => {
-            let simulator = sim::spawn(sim::SimConfig {
-                bind: ([127, 0, 0, 1], 0).into(),
-                base_domain: DEMO_DOMAIN.to_owned(),
-                // Nothing reads the request log in demo mode; it would only hold memory.
-                request_log_limit: 0,
-                ..sim::SimConfig::default()
-            })
-            .await
-            .context("cannot start the built-in EEN simulator")?;
+            let simulator = demo::spawn_simulator()
+                .await
+                .context("cannot start the built-in EEN simulator")?;
             tracing::warn!(
                 simulator = %simulator.base_url(),
                 "DEMO MODE: no EEN credentials configured, serving simulated cameras from the \
                  built-in EEN simulator. Set EEN_USERNAME and EEN_PASSWORD (or \
                  EEN_PASSWORD_FILE) to show a real account."
             );
-            // The demo takes the same path as a real account: log in on `login.<domain>`, then
-            // move to the cluster host; both names resolve to the simulator, in-process only.
-            let mut een_config = client_config(
-                &config,
-                simulator.url_for_host(&simulator.login_host()),
-                sim::DEMO_USERNAME.to_owned(),
-                SecretString::from(sim::DEMO_PASSWORD),
-            );
-            een_config.resolve = vec![
-                (simulator.login_host(), simulator.addr()),
-                (simulator.cluster_host(), simulator.addr()),
-            ];
-            let client = een::Client::new(een_config).context("cannot build the EEN client")?;
-            (client, Some(simulator))
+            let mut een_config = demo::client_config(&simulator);
+            tune(&config, &mut een_config);
+            let backend = demo::backend(een_config).context("cannot build the EEN client")?;
+            (backend, Some(simulator))
         }
     };
 
     let state = AppState::new(
-        client.clone(),
+        backend.clone(),
         Settings::from_config(&config, simulator.is_some()),
     );
     let keeper = state.spawn_keeper(Backoff::default());
@@ -86,7 +69,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .context("server failed")?;
 
     keeper.abort();
-    match tokio::time::timeout(LOGOUT_TIMEOUT, client.logout()).await {
+    match tokio::time::timeout(LOGOUT_TIMEOUT, backend.disconnect()).await {
         Ok(Ok(())) => tracing::info!("logged out of EEN"),
         Ok(Err(error)) => tracing::warn!(error = %error, "EEN logout failed"),
         Err(_) => tracing::warn!("EEN logout timed out"),
@@ -98,20 +81,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The EEN client settings the configuration asks for.
-fn client_config(
-    config: &Config,
-    base_url: Url,
-    username: String,
-    password: SecretString,
-) -> een::ClientConfig {
-    let mut een_config = een::ClientConfig::new(base_url, username, password);
+/// Applies the EEN client settings the configuration asks for.
+fn tune(config: &Config, een_config: &mut v1::ClientConfig) {
     een_config.connect_timeout = config.een_connect_timeout();
     een_config.request_timeout = config.een_request_timeout();
     een_config.max_in_flight = config.een_max_in_flight;
     // A call may retry; leave it room for at least two full requests.
     een_config.call_deadline = een_config.call_deadline.max(een_config.request_timeout * 2);
-    een_config
 }
 
 /// Serves `app` until `shutdown` completes, then lets open requests finish for at most

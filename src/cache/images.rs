@@ -1,29 +1,25 @@
-//! The image cache and the bounded page fetch.
+//! The image cache, with the memory of what EEN says is missing.
 //!
 //! Images are keyed by camera and timestamp and never change, so they stay cached until the
 //! byte budget evicts them. Concurrent misses for one key make one EEN call (moka's
-//! `try_get_with`). A page fetches its images with at most [`PAGE_FETCH_PERMITS`] in flight and
-//! stops waiting at its deadline; fetches still running then finish in the background and land
-//! in the cache, so the browser's request for the image (or the next view) finds it there.
-//! EEN answering "not found" (a camera without images, a timestamp with no frame) is cached
-//! too, for [`MISSING_TTL`], so a camera without images does not cost an EEN call per view.
+//! `try_get_with`). A page fetches its images with at most [`PAGE_FETCH_PERMITS`](super::PAGE_FETCH_PERMITS) in flight and
+//! stops waiting at its deadline (see `fetch`). EEN answering "not found" (a camera without
+//! images, a timestamp with no frame) is cached too, for [`MISSING_TTL`], so a camera without
+//! images does not cost an EEN call per view.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use moka::future::Cache;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::een::{self, Before, EenTimestamp, Esn, Image};
+use super::fetch::{self, Fetch};
+use super::health::Health;
+use super::trouble::{Failure, SharedError};
+use crate::een::{self, Backend, Before, Esn, Image};
 use crate::metrics::Metrics;
-use crate::upstream::Health;
-
-/// How many images one page fetches at once.
-pub const PAGE_FETCH_PERMITS: usize = 5;
+use crate::timestamp::EenTimestamp;
 
 /// How long EEN's "not found" for an image or a latest preview is believed.
 pub const MISSING_TTL: Duration = Duration::from_secs(10);
@@ -40,17 +36,6 @@ pub struct ImageKey {
     pub timestamp: EenTimestamp,
 }
 
-/// The outcome of one image of a page.
-#[derive(Debug)]
-pub enum Fetch<T> {
-    /// It arrived (or was cached).
-    Ready(T),
-    /// EEN answered with an error.
-    Failed(Arc<een::Error>),
-    /// It did not arrive before the page deadline.
-    Late,
-}
-
 /// What EEN recently said does not exist.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Missing {
@@ -60,13 +45,10 @@ enum Missing {
     Latest(Esn),
 }
 
-/// An EEN error shared by every caller that waited on the same fetch.
-pub type SharedError = Arc<een::Error>;
-
 /// The image cache. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Images {
-    een: een::Client,
+    een: Backend,
     health: Health,
     metrics: Metrics,
     cache: Cache<ImageKey, Bytes>,
@@ -78,7 +60,7 @@ impl Images {
     /// A cache holding at most `capacity_bytes` of images; a camera's latest preview is reused
     /// for `latest_max_age`.
     pub fn new(
-        een: een::Client,
+        een: Backend,
         health: Health,
         metrics: Metrics,
         capacity_bytes: u64,
@@ -150,17 +132,22 @@ impl Images {
         }
     }
 
-    /// Timestamps of up to `count` previews before `before`, newest first.
+    /// Timestamps of up to `count` previews before `before`, newest first, asked of EEN no
+    /// longer than until `deadline`.
     pub async fn list(
         &self,
         esn: &Esn,
         before: Before,
         count: u32,
-    ) -> Result<Vec<EenTimestamp>, een::Error> {
-        self.health.gate()?;
-        let result = self.een.list_previews(esn, before, count).await;
-        self.health.record_image_call("list_previews", &result);
-        result
+        deadline: Instant,
+    ) -> Result<Vec<EenTimestamp>, Failure> {
+        fetch::within(deadline, async {
+            self.health.gate()?;
+            let result = self.een.list_previews(esn, before, count).await;
+            self.health.record_image_call("list_previews", &result);
+            result
+        })
+        .await
     }
 
     /// The image at `timestamp` if it is cached, without calling EEN.
@@ -198,7 +185,26 @@ impl Images {
         result
     }
 
-    /// Fetches one camera's images, at most [`PAGE_FETCH_PERMITS`] at a time, and returns
+    /// The image at `timestamp`, waited for until `deadline`; a late fetch goes on in the
+    /// background and lands in the cache.
+    pub async fn image_until(
+        &self,
+        esn: Esn,
+        timestamp: EenTimestamp,
+        deadline: Instant,
+    ) -> Fetch<Bytes> {
+        let this = self.clone();
+        fetch::detached(deadline, async move { this.image(&esn, timestamp).await }).await
+    }
+
+    /// The camera's latest preview, waited for until `deadline`; a late fetch goes on in the
+    /// background and lands in the cache.
+    pub async fn latest_until(&self, esn: Esn, deadline: Instant) -> Fetch<Image> {
+        let this = self.clone();
+        fetch::detached(deadline, async move { this.latest(&esn).await }).await
+    }
+
+    /// Fetches one camera's images, at most [`PAGE_FETCH_PERMITS`](super::PAGE_FETCH_PERMITS) at a time, and returns
     /// what arrived by `deadline`, in the order asked.
     pub async fn fetch_page(
         &self,
@@ -221,7 +227,7 @@ impl Images {
                 }
             }
         }
-        let fetched = bounded(misses, deadline, |timestamp| {
+        let fetched = fetch::bounded(misses, deadline, |timestamp| {
             let this = self.clone();
             let esn = esn.clone();
             async move { this.image(&esn, timestamp).await }
@@ -233,7 +239,7 @@ impl Images {
         outcomes
     }
 
-    /// Fetches the latest preview of each camera, at most [`PAGE_FETCH_PERMITS`] at a time,
+    /// Fetches the latest preview of each camera, at most [`PAGE_FETCH_PERMITS`](super::PAGE_FETCH_PERMITS) at a time,
     /// and returns what arrived by `deadline`, in the order asked.
     pub async fn fetch_latest(&self, cameras: &[Esn], deadline: Instant) -> Vec<Fetch<Image>> {
         let mut outcomes = Vec::with_capacity(cameras.len());
@@ -248,7 +254,7 @@ impl Images {
                 }
             }
         }
-        let fetched = bounded(jobs, deadline, |esn| {
+        let fetched = fetch::bounded(jobs, deadline, |esn| {
             let this = self.clone();
             async move { this.latest(&esn).await }
         })
@@ -262,105 +268,5 @@ impl Images {
     /// Bytes currently held (for `/metrics`).
     pub fn weighted_size(&self) -> u64 {
         self.cache.weighted_size()
-    }
-}
-
-/// Runs one task per job, each holding one of [`PAGE_FETCH_PERMITS`] permits while it runs,
-/// in job order, and collects the results that arrive before `deadline`. Tasks still running
-/// at the deadline are detached, not cancelled: they finish and fill the cache.
-async fn bounded<I, T, F, Fut>(
-    jobs: Vec<(usize, I)>,
-    deadline: Instant,
-    fetch: F,
-) -> Vec<(usize, Fetch<T>)>
-where
-    F: Fn(I) -> Fut,
-    Fut: Future<Output = Result<T, SharedError>> + Send + 'static,
-    T: Send + 'static,
-{
-    let permits = Arc::new(Semaphore::new(PAGE_FETCH_PERMITS));
-    let mut tasks = JoinSet::new();
-    for (index, job) in jobs {
-        // Boxed: the EEN call's future is several KiB, and a task would otherwise copy it
-        // into its own allocation at spawn.
-        let work = Box::pin(fetch(job));
-        let permits = Arc::clone(&permits);
-        tasks.spawn(async move {
-            // The semaphore is never closed, so this always yields a permit; it is released
-            // when the task ends.
-            let _permit = permits.acquire_owned().await.ok();
-            (index, work.await)
-        });
-    }
-    let mut done = Vec::new();
-    loop {
-        match tokio::time::timeout_at(deadline, tasks.join_next()).await {
-            Ok(Some(Ok((index, Ok(value))))) => done.push((index, Fetch::Ready(value))),
-            Ok(Some(Ok((index, Err(error))))) => done.push((index, Fetch::Failed(error))),
-            // A panicked fetch stays `Late`: the page shows a placeholder.
-            Ok(Some(Err(error))) => tracing::error!(error = %error, "image fetch task failed"),
-            Ok(None) => break,
-            Err(_) => {
-                tracing::debug!(late = tasks.len(), "page deadline passed");
-                tasks.detach_all();
-                break;
-            }
-        }
-    }
-    done
-}
-
-/// Width and height of a JPEG, read from its frame header, so `<img>` tags can reserve the
-/// right space before the image loads.
-pub fn jpeg_size(data: &[u8]) -> Option<(u16, u16)> {
-    if data.get(..2)? != [0xFF, 0xD8] {
-        return None;
-    }
-    let mut at = 2;
-    loop {
-        // Skip fill bytes before a marker.
-        while *data.get(at)? == 0xFF && *data.get(at + 1)? == 0xFF {
-            at += 1;
-        }
-        if *data.get(at)? != 0xFF {
-            return None;
-        }
-        let marker = *data.get(at + 1)?;
-        let length = usize::from(u16::from_be_bytes([*data.get(at + 2)?, *data.get(at + 3)?]));
-        // SOF0..SOF15 carry the size, except DHT (C4), JPG (C8) and DAC (CC).
-        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
-            let height = u16::from_be_bytes([*data.get(at + 5)?, *data.get(at + 6)?]);
-            let width = u16::from_be_bytes([*data.get(at + 7)?, *data.get(at + 8)?]);
-            return (width > 0 && height > 0).then_some((width, height));
-        }
-        if marker == 0xDA || length < 2 {
-            return None; // image data starts before any frame header: not a usable JPEG
-        }
-        at += 2 + length;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_size_from_the_frame_header() {
-        // SOI, an APP0 segment, a COM segment, then SOF0 for 320x240.
-        let mut jpeg = vec![0xFF, 0xD8];
-        jpeg.extend([0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00]);
-        jpeg.extend([0xFF, 0xFE, 0x00, 0x05, b'h', b'i', b'!']);
-        jpeg.extend([
-            0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0xF0, 0x01, 0x40, 0x01, 0x01, 0x11, 0x00,
-        ]);
-        assert_eq!(jpeg_size(&jpeg), Some((320, 240)));
-    }
-
-    #[test]
-    fn rejects_what_is_not_a_jpeg() {
-        assert_eq!(jpeg_size(b""), None);
-        assert_eq!(jpeg_size(b"<svg/>"), None);
-        assert_eq!(jpeg_size(&[0xFF, 0xD8, 0xFF, 0xE0, 0x00]), None);
-        assert_eq!(jpeg_size(&[0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02]), None);
     }
 }

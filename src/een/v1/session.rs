@@ -16,7 +16,18 @@ use std::time::{Duration, Instant};
 use reqwest::header::HeaderValue;
 use url::Url;
 
-use super::{Error, SessionState};
+use crate::een::Error;
+
+/// Where the session stands (for readiness checks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    /// No login attempted yet (or logged out).
+    NotLoggedIn,
+    /// A session is established.
+    LoggedIn,
+    /// The last login failed; says why (no secrets).
+    Failed(String),
+}
 
 /// Right after login EEN may answer 401 for a moment while the session reaches the cluster
 /// (spec §4.5, observed). A 401 within this time, before the session ever worked, is retried

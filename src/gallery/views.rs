@@ -1,12 +1,13 @@
-//! Page templates and the view models they render. Nothing here knows EEN's wire formats: the
-//! handlers turn domain types into these display-ready strings.
+//! View models: the page templates and the display-ready values they render. Nothing here
+//! knows EEN's wire formats: the handlers turn domain types into these strings.
 
 use askama::Template;
 use jiff::tz::TimeZone;
 
-use crate::een::{CameraStatus, EenTimestamp, Esn};
-use crate::gallery::assets;
-use crate::upstream::Status;
+use super::assets;
+use crate::cache::Status;
+use crate::een::{CameraStatus, Esn};
+use crate::timestamp::EenTimestamp;
 
 /// What every page shows around its content.
 #[derive(Clone, Debug)]

@@ -1,15 +1,21 @@
-//! The one error type of the HTTP layer, named by what the user sees.
+//! The one error type of the HTTP layer, named by what the user sees, and the error page.
 //!
-//! `AppError` turns into a response carrying an [`ErrorInfo`]; the gallery's error-page
-//! middleware renders that as the styled page (it knows whether the demo banner is due). The
-//! user sees a status, a title and a sentence; causes go to the log once, never to the page.
+//! `AppError` turns into a response carrying an [`ErrorInfo`]; the [`error_pages`] middleware
+//! renders that as the styled page (it knows whether the demo banner is due). The user sees a
+//! status, a title and a sentence; causes go to the log once, never to the page.
 
+use askama::Template;
+use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::een;
-use crate::images::SharedError;
+use super::cache_policy;
+use super::state::AppState;
+use super::views::{ErrorPage, Layout};
+use crate::cache::{Failure, Trouble};
 
 /// Results of handlers.
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -17,9 +23,9 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// No such route.
+    /// No such route (or nothing at this address).
     #[error("page not found")]
-    NotFound,
+    PageNotFound,
     /// The camera id is malformed, or no attached camera has it.
     #[error("camera not found")]
     CameraNotFound,
@@ -31,16 +37,16 @@ pub enum AppError {
     BadRequest(&'static str),
     /// EEN could not be reached or timed out.
     #[error("EEN unreachable")]
-    EenUnreachable(#[source] SharedError),
+    EenUnreachable(#[source] Failure),
     /// EEN rejected the configured credentials, or the account cannot log in.
     #[error("EEN rejected the credentials")]
-    EenCredentials(#[source] SharedError),
+    EenCredentials(#[source] Failure),
     /// EEN is rate limiting us.
     #[error("EEN rate limit")]
-    EenBusy(#[source] SharedError),
+    EenBusy(#[source] Failure),
     /// EEN answered something unexpected.
     #[error("unexpected answer from EEN")]
-    EenBadAnswer(#[source] SharedError),
+    EenBadAnswer(#[source] Failure),
     /// A page template failed to render.
     #[error("template rendering failed")]
     Render(#[from] askama::Error),
@@ -61,7 +67,7 @@ impl AppError {
     /// The status and what to tell the user.
     pub fn info(&self) -> ErrorInfo {
         let (status, title, detail) = match self {
-            AppError::NotFound => (
+            AppError::PageNotFound => (
                 StatusCode::NOT_FOUND,
                 "Page not found",
                 "There is nothing at this address.",
@@ -117,35 +123,21 @@ impl AppError {
     }
 }
 
-impl From<SharedError> for AppError {
-    fn from(error: SharedError) -> Self {
-        match &*error {
-            een::Error::NotFound => AppError::NotFound,
-            een::Error::InvalidCredentials | een::Error::Account(_) => {
-                AppError::EenCredentials(error)
-            }
-            // A lost session says nothing about the credentials: the next login may well
-            // work, and the keeper is already at it.
-            een::Error::SessionExpired
-            | een::Error::Transport(_)
-            | een::Error::Timeout
-            | een::Error::Config(_) => AppError::EenUnreachable(error),
-            een::Error::Upstream(status) if *status >= 500 => AppError::EenUnreachable(error),
-            een::Error::RateLimited => AppError::EenBusy(error),
-            een::Error::Upstream(_) | een::Error::Decode(_) => AppError::EenBadAnswer(error),
+impl From<Failure> for AppError {
+    fn from(failure: Failure) -> Self {
+        match failure.trouble() {
+            Trouble::Missing => AppError::PageNotFound,
+            Trouble::Rejected => AppError::EenCredentials(failure),
+            Trouble::Unreachable => AppError::EenUnreachable(failure),
+            Trouble::Busy => AppError::EenBusy(failure),
+            Trouble::BadAnswer => AppError::EenBadAnswer(failure),
         }
-    }
-}
-
-impl From<een::Error> for AppError {
-    fn from(error: een::Error) -> Self {
-        SharedError::new(error).into()
     }
 }
 
 impl From<PathRejection> for AppError {
     fn from(_: PathRejection) -> Self {
-        AppError::NotFound
+        AppError::PageNotFound
     }
 }
 
@@ -169,7 +161,10 @@ impl IntoResponse for AppError {
         let mut response = (
             info.status,
             [
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                (
+                    header::CACHE_CONTROL,
+                    cache_policy::header(cache_policy::NO_STORE),
+                ),
                 (
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -183,31 +178,65 @@ impl IntoResponse for AppError {
     }
 }
 
+/// Replaces the plain-text body of an [`AppError`] response with the styled error page
+/// (which needs the state for the demo banner).
+pub async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let Some(info) = response.extensions_mut().remove::<ErrorInfo>() else {
+        return response;
+    };
+    let page = ErrorPage {
+        layout: Layout::new(state.settings.demo, state.health.status()),
+        status: info.status.as_u16(),
+        title: info.title,
+        detail: info.detail,
+    };
+    match page.render() {
+        Ok(html) => {
+            let (mut parts, _) = response.into_parts();
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(html))
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "error page failed to render; answering plain text");
+            response
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn info(trouble: Trouble) -> ErrorInfo {
+        AppError::from(Failure::for_test(trouble)).info()
+    }
+
     #[test]
-    fn upstream_errors_map_to_statuses_that_say_which() {
-        let status = |e: een::Error| AppError::from(e).info().status;
-        assert_eq!(status(een::Error::NotFound), StatusCode::NOT_FOUND);
-        assert_eq!(status(een::Error::Timeout), StatusCode::SERVICE_UNAVAILABLE);
+    fn upstream_troubles_map_to_statuses_that_say_which() {
+        assert_eq!(info(Trouble::Missing).status, StatusCode::NOT_FOUND);
         assert_eq!(
-            status(een::Error::Upstream(503)),
+            info(Trouble::Unreachable).status,
             StatusCode::SERVICE_UNAVAILABLE
         );
-        assert_eq!(status(een::Error::Upstream(418)), StatusCode::BAD_GATEWAY);
-        let rejected = AppError::from(een::Error::InvalidCredentials).info();
-        let unreachable = AppError::from(een::Error::Timeout).info();
+        assert_eq!(info(Trouble::Busy).status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(info(Trouble::BadAnswer).status, StatusCode::BAD_GATEWAY);
+        let rejected = info(Trouble::Rejected);
+        let unreachable = info(Trouble::Unreachable);
         assert_eq!(rejected.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_ne!(rejected.title, unreachable.title);
     }
 
     #[test]
-    fn a_lost_session_is_not_shown_as_rejected_credentials() {
-        let lost = AppError::from(een::Error::SessionExpired).info();
-        let unreachable = AppError::from(een::Error::Timeout).info();
-        assert_eq!(lost.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(lost.title, unreachable.title);
+    fn the_log_names_the_cause() {
+        let failure = Failure::for_test(Trouble::Unreachable);
+        let cause = failure.to_string();
+        let error = AppError::from(failure);
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(source, Some(cause));
     }
 }

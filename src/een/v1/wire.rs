@@ -6,7 +6,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER, SET_COOKIE};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::EenTimestamp;
+use crate::timestamp::EenTimestamp;
 
 /// The frame time from `X-Ee-Timestamp: <type>-<ts>` (`preview-20190409024212.149`). The type
 /// is whatever precedes the first `-`; EEN timestamps themselves contain no `-`.

@@ -10,38 +10,36 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::een::{self, Camera, Esn};
-use crate::upstream::Health;
+use super::fetch;
+use super::health::Health;
+use super::trouble::Failure;
+use crate::een::{self, Backend, Camera, Esn};
 
-/// One snapshot of the account's devices.
+/// One snapshot of the account's cameras (the backend leaves out bridges and devices that
+/// are not attached to the account).
 #[derive(Debug, Default)]
 pub struct CameraList {
     by_esn: HashMap<Esn, Camera>,
-    /// Attached cameras, sorted by id so a seeded choice does not depend on EEN's row order.
+    /// The cameras, sorted by id so a seeded choice does not depend on EEN's row order.
     attached: Vec<Esn>,
 }
 
 impl CameraList {
-    /// Builds the list from EEN's devices.
-    pub fn new(devices: Vec<Camera>) -> Self {
-        let mut attached: Vec<Esn> = devices
-            .iter()
-            .filter(|c| c.is_attached_camera())
-            .map(|c| c.esn.clone())
-            .collect();
+    /// Builds the list from the backend's cameras.
+    pub fn new(cameras: Vec<Camera>) -> Self {
+        let mut attached: Vec<Esn> = cameras.iter().map(|c| c.esn.clone()).collect();
         attached.sort();
         attached.dedup();
-        let by_esn = devices.into_iter().map(|c| (c.esn.clone(), c)).collect();
+        let by_esn = cameras.into_iter().map(|c| (c.esn.clone(), c)).collect();
         Self { by_esn, attached }
     }
 
-    /// A camera by id, if it is an attached camera (bridges and unattached devices are not
-    /// shown by the gallery).
+    /// A camera by id.
     pub fn camera(&self, esn: &Esn) -> Option<&Camera> {
-        self.by_esn.get(esn).filter(|c| c.is_attached_camera())
+        self.by_esn.get(esn)
     }
 
-    /// Ids of the attached cameras, sorted.
+    /// Ids of the cameras, sorted.
     pub fn attached(&self) -> &[Esn] {
         &self.attached
     }
@@ -55,19 +53,19 @@ pub struct Directory {
 
 #[derive(Debug)]
 struct Inner {
-    een: een::Client,
+    een: Backend,
     health: Health,
     ttl: Duration,
     retry_after: Duration,
     current: RwLock<Option<Snapshot>>,
     /// The last fetch that failed, if no fetch succeeded since.
-    failure: RwLock<Option<Failure>>,
+    failure: RwLock<Option<LastFailure>>,
     /// Held while a device-list call is in flight, so concurrent misses make one call.
     fetching: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Clone, Debug)]
-struct Failure {
+struct LastFailure {
     error: een::Error,
     at: Instant,
 }
@@ -82,7 +80,7 @@ impl Directory {
     /// An empty directory; the first [`get`](Self::get) or [`refresh`](Self::refresh) fills it.
     /// A list is fresh for `ttl`; after a failed fetch, [`get`](Self::get) does not call EEN
     /// again for `retry_after`.
-    pub fn new(een: een::Client, health: Health, ttl: Duration, retry_after: Duration) -> Self {
+    pub fn new(een: Backend, health: Health, ttl: Duration, retry_after: Duration) -> Self {
         Self {
             inner: Arc::new(Inner {
                 een,
@@ -96,9 +94,14 @@ impl Directory {
         }
     }
 
-    /// The camera list: fresh from the cache, stale from the cache while a background refresh
-    /// runs, or fetched now when there is none yet.
-    pub async fn get(&self) -> Result<Arc<CameraList>, een::Error> {
+    /// The camera list, waited for no longer than until `deadline`: fresh from the cache,
+    /// stale from the cache while a background refresh runs, or fetched now when there is
+    /// none yet.
+    pub async fn get(&self, deadline: tokio::time::Instant) -> Result<Arc<CameraList>, Failure> {
+        fetch::within(deadline, self.load()).await
+    }
+
+    async fn load(&self) -> Result<Arc<CameraList>, een::Error> {
         if let Some(snapshot) = self.snapshot() {
             if snapshot.fetched.elapsed() >= self.inner.ttl && self.recent_failure().is_none() {
                 self.refresh_in_background();
@@ -152,7 +155,7 @@ impl Directory {
             .inner
             .failure
             .write()
-            .unwrap_or_else(|p| p.into_inner()) = result.as_ref().err().map(|error| Failure {
+            .unwrap_or_else(|p| p.into_inner()) = result.as_ref().err().map(|error| LastFailure {
             error: error.clone(),
             at: Instant::now(),
         });

@@ -3,14 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cameras::Directory;
+use crate::cache::{self, Backoff, Directory, Health, Images};
 use crate::config::Config;
-use crate::een;
-use crate::images::Images;
+use crate::een::Backend;
 use crate::metrics::Metrics;
-use crate::upstream::{self, Backoff, Health};
 
-/// Tunables of the gallery itself (the EEN client has its own).
+/// Tunables of the gallery and its cache layer (the EEN client has its own).
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Whether the cameras come from the built-in simulator (shows the demo banner).
@@ -55,10 +53,13 @@ impl Settings {
 }
 
 /// Everything handlers need. Cheap to clone: every field is a handle.
+///
+/// Handlers go through the cache layer (`directory`, `images`, `health`); the backend is
+/// here for the keeper and for tests that ask EEN directly.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    /// The EEN client.
-    pub een: een::Client,
+    /// The EEN account.
+    pub een: Backend,
     /// The cached camera list.
     pub directory: Directory,
     /// The image cache.
@@ -73,7 +74,8 @@ pub struct AppState {
 
 impl AppState {
     /// Wires the layers together. Makes no EEN call; see [`AppState::spawn_keeper`].
-    pub fn new(een: een::Client, settings: Settings) -> Self {
+    pub fn new(een: impl Into<Backend>, settings: Settings) -> Self {
+        let een = een.into();
         let metrics = Metrics::default();
         let health = Health::new(metrics.clone());
         let directory = Directory::new(
@@ -101,7 +103,7 @@ impl AppState {
 
     /// Starts the background task that logs in (with backoff) and reconnects after failures.
     pub fn spawn_keeper(&self, backoff: Backoff) -> tokio::task::JoinHandle<()> {
-        upstream::spawn_keeper(
+        cache::spawn_keeper(
             self.een.clone(),
             self.directory.clone(),
             self.health.clone(),

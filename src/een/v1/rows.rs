@@ -7,7 +7,8 @@
 use serde_json::Value;
 
 use super::status::{self, Decoded};
-use super::{Camera, DeviceKind, Esn, ServiceStatus};
+use super::{Device, DeviceKind, ServiceStatus};
+use crate::een::Esn;
 
 const ACCOUNT_ID: usize = 0;
 const ID: usize = 1;
@@ -41,13 +42,13 @@ pub(crate) enum RowsError {
 pub(crate) fn parse_device_list(
     body: &[u8],
     previous: impl Fn(&Esn) -> Option<Decoded>,
-) -> Result<Vec<Camera>, RowsError> {
+) -> Result<Vec<Device>, RowsError> {
     let value: Value = serde_json::from_slice(body).map_err(|_| RowsError::NotJson)?;
     let Value::Array(rows) = value else {
         return Err(RowsError::NotAnArray);
     };
     let total = rows.len();
-    let cameras: Vec<Camera> = rows
+    let cameras: Vec<Device> = rows
         .iter()
         .filter_map(|row| parse_row(row, &previous))
         .collect();
@@ -61,13 +62,13 @@ pub(crate) fn parse_device_list(
     Ok(cameras)
 }
 
-fn parse_row(row: &Value, previous: &impl Fn(&Esn) -> Option<Decoded>) -> Option<Camera> {
+fn parse_row(row: &Value, previous: &impl Fn(&Esn) -> Option<Decoded>) -> Option<Device> {
     let row = row.as_array()?;
     let at = |i: usize| row.get(i).unwrap_or(&Value::Null);
     let esn: Esn = at(ID).as_str()?.parse().ok()?;
     let bits = at(DEVICE_STATUS).as_u64().unwrap_or(0);
     let Decoded { status, recording } = status::decode(bits, previous(&esn));
-    Some(Camera {
+    Some(Device {
         name: string(at(NAME)).unwrap_or_default(),
         kind: DeviceKind::from_wire(at(TYPE).as_str().unwrap_or_default()),
         service_status: ServiceStatus::from_wire(at(SERVICE_STATUS).as_str().unwrap_or_default()),
@@ -126,7 +127,7 @@ mod tests {
  "*169.254.210.162,10.143.194.77", 0, null, false, null, null,
  [null, null, null, null, null, null, null], null, null, 0, [], 0, {}, null]"#;
 
-    fn parse(body: &str) -> Vec<Camera> {
+    fn parse(body: &str) -> Vec<Device> {
         parse_device_list(body.as_bytes(), |_| None).unwrap()
     }
 
