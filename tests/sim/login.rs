@@ -1,13 +1,16 @@
 //! Login, sessions and hosts: SIM-01, SIM-10 … SIM-13, SIM-15 … SIM-17, SIM-20 … SIM-23.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use een_gallery::sim::{DEMO_PASSWORD, DEMO_USERNAME, Endpoint, Faults, LOGIN_STATE_USERS};
 use reqwest::header::{CONTENT_TYPE, SET_COOKIE};
 use serde_json::{Value, json};
+
+use crate::support::net::raw;
+use crate::support::sim::{
+    CLUSTER_HOST, LOGIN_HOST, authenticate, client, cluster_url, get, login, login_url,
+    session_from, sim, sim_with,
+};
 
 async fn status_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
@@ -349,7 +352,7 @@ async fn sim_16_logout_by_post_and_get_ends_the_session() {
     sim.shutdown().await;
 
     let strict = sim_with(|c| c.logout_via_get = false).await;
-    let client = common::client(&strict);
+    let client = crate::support::sim::client(&strict);
     let key = login(&strict, &client).await;
     let response = get(&client, cluster_url(&strict, "/g/aaa/logout"), &key).await;
     assert_eq!(response.status(), 405);
@@ -481,8 +484,8 @@ async fn sim_22_sessions_expire_after_their_ttl_and_on_demand() {
     assert_eq!(get(&client, isauth.clone(), &key).await.status(), 401);
     sim.shutdown().await;
 
-    let sim = common::sim().await;
-    let client = common::client(&sim);
+    let sim = crate::support::sim::sim().await;
+    let client = crate::support::sim::client(&sim);
     let keys = [login(&sim, &client).await, login(&sim, &client).await];
     let isauth = cluster_url(&sim, "/g/aaa/isauth");
     sim.expire_sessions();

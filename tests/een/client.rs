@@ -1,8 +1,6 @@
 //! The EEN client against the in-process simulator, over real HTTP. Request counts come from
 //! the simulator's own counters (SIM-62), so each test proves what went over the wire.
 
-mod een_support;
-
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
@@ -11,9 +9,10 @@ use een_gallery::een::{AccountProblem, Before, CameraStatus, Error};
 use een_gallery::sim::{
     DEMO_PASSWORD, Endpoint, ErrorFault, Faults, LOGIN_STATE_USERS, SimHandle, UnknownCameraAnswer,
 };
-use een_support::{
-    client, config, config_as, jpeg_comment, online_camera, online_cameras, sim, sim_with,
-};
+
+use crate::support::een::{client, config, config_as, online_camera, online_cameras};
+use crate::support::jpeg;
+use crate::support::sim::{sim, sim_with_faults};
 
 fn hosts_of(sim: &SimHandle, endpoint: Endpoint) -> HashSet<String> {
     sim.requests()
@@ -206,7 +205,7 @@ async fn previews_list_newest_first_and_fetch_the_right_frames() {
 
     let latest = client.latest_preview(&esn).await.unwrap();
     assert_eq!(
-        jpeg_comment(&latest).unwrap(),
+        jpeg::comment(&latest.bytes).unwrap(),
         format!("een-sim esn={esn} ts={}", latest.timestamp)
     );
 
@@ -222,7 +221,7 @@ async fn previews_list_newest_first_and_fetch_the_right_frames() {
         let image = client.preview(&esn, *ts).await.unwrap();
         assert_eq!(image.timestamp, *ts);
         assert_eq!(
-            jpeg_comment(&image).unwrap(),
+            jpeg::comment(&image.bytes).unwrap(),
             format!("een-sim esn={esn} ts={ts}")
         );
     }
@@ -344,7 +343,7 @@ async fn logs_in_again_once_after_the_session_expires() {
 async fn twenty_concurrent_401s_cause_exactly_one_new_login() {
     // Latency keeps all twenty requests in flight together, and the cap on requests in flight
     // lets them all go at once.
-    let sim = sim_with(Faults {
+    let sim = sim_with_faults(Faults {
         latency: Duration::from_millis(100),
         ..Faults::default()
     })
@@ -388,7 +387,7 @@ async fn twenty_concurrent_401s_cause_exactly_one_new_login() {
 async fn absorbs_401s_right_after_login() {
     // SIM-23: the first N requests of a new session on the cluster host answer 401, as EEN
     // did in recorded traffic while the session propagated.
-    let sim = sim_with(Faults {
+    let sim = sim_with_faults(Faults {
         unauthorized_after_login: 3,
         ..Faults::default()
     })
@@ -424,7 +423,7 @@ async fn absorbs_401s_right_after_login() {
 async fn a_session_that_never_works_fails_instead_of_looping() {
     // More 401s after login than the client will sit out: it gives up with SessionExpired
     // after one new login, not in a loop.
-    let sim = sim_with(Faults {
+    let sim = sim_with_faults(Faults {
         unauthorized_after_login: 1000,
         ..Faults::default()
     })
@@ -442,7 +441,7 @@ async fn a_session_that_never_works_fails_instead_of_looping() {
 
 #[tokio::test]
 async fn retries_a_transient_no_matching_asset_once() {
-    let sim = sim_with(Faults {
+    let sim = sim_with_faults(Faults {
         transient_no_matching_asset: 1,
         ..Faults::default()
     })
@@ -517,7 +516,7 @@ async fn backs_off_on_429_without_a_retry_storm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honours_retry_after_and_gets_through_a_rate_limit() {
-    let sim = sim_with(Faults {
+    let sim = sim_with_faults(Faults {
         rate_limit_per_second: Some(5),
         retry_after_secs: Some(1),
         ..Faults::default()
@@ -603,7 +602,7 @@ async fn request_timeout_fires_on_injected_latency() {
 
 #[tokio::test]
 async fn call_deadline_bounds_retries_and_slow_answers() {
-    let sim = sim_with(Faults {
+    let sim = sim_with_faults(Faults {
         latency: Duration::from_secs(2),
         ..Faults::default()
     })
@@ -699,7 +698,7 @@ async fn logout_ends_the_session_and_the_next_call_logs_in_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caps_requests_in_flight() {
-    let sim = sim_with(Faults {
+    let sim = sim_with_faults(Faults {
         latency: Duration::from_millis(20),
         ..Faults::default()
     })
@@ -734,7 +733,7 @@ async fn caps_requests_in_flight() {
 /// the timeout (which may be due only to the first caller's request timeout).
 #[tokio::test]
 async fn a_caller_queued_behind_a_timed_out_login_logs_in_itself() {
-    let sim = sim_with(Faults {
+    let sim = sim_with_faults(Faults {
         endpoint_latency: BTreeMap::from([(Endpoint::Authorize, Duration::from_secs(60))]),
         ..Faults::default()
     })

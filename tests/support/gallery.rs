@@ -1,8 +1,9 @@
-//! Shared setup for the gallery's integration tests: an in-process simulator, an EEN client
-//! logged in to it, and the production router called in-process with `oneshot`.
+//! The gallery in front of its own simulator: the production router with an EEN client logged
+//! in to it, called in-process with `oneshot` or served on a real loopback socket; and the
+//! HTML helpers that read its pages.
 
-#![allow(dead_code, unreachable_pub)] // each test binary uses a different subset
-
+use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -13,16 +14,18 @@ use een_gallery::cache::{Backoff, Status};
 use een_gallery::een::v1::{self, ClientConfig};
 use een_gallery::een::{self, Esn};
 use een_gallery::gallery::{AppState, Settings, app};
-use een_gallery::sim::{
-    self, DEMO_PASSWORD, DEMO_USERNAME, Faults, SimCamera, SimConfig, SimHandle,
-};
+use een_gallery::server;
+use een_gallery::sim::{DEMO_PASSWORD, DEMO_USERNAME, Faults, SimCamera, SimHandle};
 use een_gallery::timestamp::EenTimestamp;
 use http_body_util::BodyExt;
 use scraper::{Html, Selector};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
-/// The simulator's made-up domain in these tests.
-pub const DOMAIN: &str = "een.test";
+use super::een::config_as;
+use super::{cameras, sim};
 
 /// How a test app is set up.
 pub struct Options {
@@ -52,15 +55,21 @@ impl Default for Options {
 
 /// A gallery in front of its own simulator.
 pub struct TestApp {
+    /// The simulator, to set faults and read its counters.
     pub sim: SimHandle,
+    /// The gallery's state, to reach its caches and health directly.
     pub state: AppState,
+    /// The production router over that state.
     pub router: Router,
 }
 
 /// An answer, fully read.
 pub struct TestResponse {
+    /// The status code.
     pub status: StatusCode,
+    /// The headers as sent.
     pub headers: HeaderMap,
+    /// The whole body.
     pub body: Bytes,
 }
 
@@ -88,14 +97,8 @@ pub async fn start() -> TestApp {
 
 /// A gallery with `options`.
 pub async fn start_with(options: Options) -> TestApp {
-    let sim = sim::spawn(SimConfig {
-        base_domain: DOMAIN.to_owned(),
-        faults: options.faults,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator starts");
-    let mut config = client_config(&sim, &options.password);
+    let sim = sim::sim_with_faults(options.faults).await;
+    let mut config = config_as(&sim, DEMO_USERNAME, &options.password);
     (options.client)(&mut config);
     let client = v1::Client::new(config).expect("client builds");
     let state = AppState::new(client, options.settings);
@@ -106,23 +109,6 @@ pub async fn start_with(options: Options) -> TestApp {
         test_app.wait_for(Status::Ready).await;
     }
     test_app
-}
-
-/// A client configuration for the simulator: login host, cluster host switch and short
-/// backoffs, as the een tests do.
-pub fn client_config(sim: &SimHandle, password: &str) -> ClientConfig {
-    let mut config = ClientConfig::new(
-        sim.url_for_host(&sim.login_host()),
-        DEMO_USERNAME,
-        password.to_owned(),
-    );
-    config.resolve = vec![
-        (sim.login_host(), sim.addr()),
-        (sim.cluster_host(), sim.addr()),
-    ];
-    config.backoff_base = Duration::from_millis(10);
-    config.backoff_max = Duration::from_millis(100);
-    config
 }
 
 /// Keeper backoff for tests: retries quickly.
@@ -141,11 +127,7 @@ impl TestApp {
 
     /// Waits until the gallery's EEN status is `status` (fails the test after 10 s).
     pub async fn wait_for(&self, status: Status) {
-        let mut changes = self.state.health.subscribe();
-        tokio::time::timeout(Duration::from_secs(10), changes.wait_for(|s| *s == status))
-            .await
-            .unwrap_or_else(|_| panic!("EEN status did not become {status:?}"))
-            .expect("health channel open");
+        wait_for(&self.state, status).await;
     }
 
     /// `GET uri` through the production router.
@@ -191,26 +173,15 @@ impl TestApp {
 
     /// The simulator's attached cameras (the ones the gallery may show).
     pub fn attached_cameras(&self) -> Vec<SimCamera> {
-        self.sim
-            .cameras()
-            .into_iter()
-            .filter(|c| c.attached && c.esn.is_some() && c.kind != sim::DeviceKind::Bridge)
-            .collect()
+        cameras::shown(&self.sim.cameras())
     }
 
     /// An attached, online camera with images, in a time zone away from UTC.
     pub fn online_camera(&self) -> SimCamera {
-        self.attached_cameras()
+        self.sim
+            .cameras()
             .into_iter()
-            .find(|c| {
-                c.has_images
-                    && c.is_online()
-                    && c.kind == sim::DeviceKind::Camera
-                    && c.time_zone.as_deref().is_some_and(|tz| {
-                        jiff::tz::TimeZone::get(tz)
-                            .is_ok_and(|tz| tz.to_offset(jiff::Timestamp::now()).seconds() != 0)
-                    })
-            })
+            .find(|c| cameras::is_live(c) && cameras::is_outside_utc(c))
             .expect("the demo account has an online camera outside UTC")
     }
 
@@ -223,6 +194,16 @@ impl TestApp {
             .await
             .expect("list previews")
     }
+}
+
+/// Waits until the EEN status of the gallery with `state` is `status` (fails the test after
+/// 10 s).
+pub async fn wait_for(state: &AppState, status: Status) {
+    let mut changes = state.health.subscribe();
+    tokio::time::timeout(Duration::from_secs(10), changes.wait_for(|s| *s == status))
+        .await
+        .unwrap_or_else(|_| panic!("EEN status did not become {status:?}"))
+        .expect("health channel open");
 }
 
 /// Sends `request` through `router`.
@@ -267,13 +248,30 @@ pub fn text(html: &Html, selector: &str) -> Option<String> {
         .map(|e| e.text().collect::<String>())
 }
 
-/// The simulator's JPEG comment segment (`een-sim esn=… ts=…`), which names the frame.
-pub fn jpeg_comment(bytes: &[u8]) -> Option<String> {
-    let start = bytes.windows(2).position(|w| w == [0xFF, 0xFE])?;
-    let len = usize::from(u16::from_be_bytes([
-        *bytes.get(start + 2)?,
-        *bytes.get(start + 3)?,
-    ]));
-    let text = bytes.get(start + 4..start + 2 + len)?;
-    String::from_utf8(text.to_vec()).ok()
+/// A router served on a real loopback socket.
+pub struct Served {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Sending on it starts the graceful shutdown; dropping it does too.
+    pub stop: oneshot::Sender<()>,
+    /// The server task; it ends when the shutdown has drained.
+    pub task: JoinHandle<io::Result<()>>,
+}
+
+/// Serves `router` with the production server on `127.0.0.1:0`. The socket is bound before
+/// this returns, so the server accepts connections at once; `drain` is how long the graceful
+/// shutdown waits for requests in flight.
+pub async fn serve(router: Router, drain: Duration) -> Served {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server::serve(
+        listener,
+        router,
+        async move {
+            let _ = stopped.await;
+        },
+        drain,
+    ));
+    Served { addr, stop, task }
 }

@@ -1,20 +1,17 @@
 //! The gallery's pages against the in-process simulator: the grid, the camera page, error
 //! pages and the demo banner.
 
-mod gallery_support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use een_gallery::sim::{Endpoint, ErrorFault, Faults, SimCamera};
+use een_gallery::sim::{Endpoint, ErrorFault, Faults};
 use een_gallery::timestamp::EenTimestamp;
-use gallery_support::{Options, TestApp, attrs, jpeg_comment, sel, start, start_with, text};
 use scraper::Html;
 
-fn esn_of(camera: &SimCamera) -> String {
-    camera.esn.clone().expect("attached cameras have an id")
-}
+use crate::support::cameras::esn_of;
+use crate::support::gallery::{Options, TestApp, attrs, sel, start, start_with, text};
+use crate::support::jpeg;
 
 /// The frames of a camera page: (timestamp, img src, data-state).
 fn frames(html: &Html) -> Vec<(EenTimestamp, String, String)> {
@@ -148,7 +145,7 @@ async fn the_camera_page_shows_twenty_images_newest_first_each_the_right_frame()
         assert_eq!(image.status, StatusCode::OK);
         assert_eq!(image.header("content-type"), Some("image/jpeg"));
         assert_eq!(
-            jpeg_comment(&image.body).as_deref(),
+            jpeg::comment(&image.body).as_deref(),
             Some(format!("een-sim esn={esn} ts={ts}").as_str())
         );
     }

@@ -1,36 +1,20 @@
-//! End-to-end tests in a real Chromium, as a person uses the gallery: what it shows, what the
-//! links do, how it reads on a phone, with a keyboard and without JavaScript.
-//!
-//! They need Chromium and chromedriver, so plain `cargo test` skips them (`#[ignore]`);
-//! `ci/browser-check.sh` installs both and runs `cargo test --test browser -- --ignored`, where a
-//! missing browser fails the run. Each test starts the gallery in-process in demo mode on
-//! `127.0.0.1:0`, or uses the one at `$EEN_GALLERY_URL` (e.g. the container, in demo mode).
-//! Screenshots of every page land in `target/screenshots/`.
+//! The scenarios: what a person sees and does, one browser session each.
 
-mod browser_support;
-
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use browser_support::{Browser, Driver, Gallery, ImageFacts, LogEntry, Options, esn_of};
-use een_gallery::timestamp::EenTimestamp;
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use jiff::tz::TimeZone;
 use reqwest::StatusCode;
-use serde::Deserialize;
-use url::Url;
 
-/// Cameras on the grid.
-const GRID_SIZE: usize = 9;
-/// Images on a camera page.
-const PAGE_SIZE: usize = 20;
-/// How many seeds a scenario tries to find a grid showing the camera it needs.
-const SEED_TRIES: u64 = 200;
-
-// ---------------------------------------------------------------------------------------------
-// Scenarios
-// ---------------------------------------------------------------------------------------------
+use crate::driver::{Driver, Options, PHONE};
+use crate::gallery::Gallery;
+use crate::support::cameras::{self, esn_of};
+use crate::support::net::plain_client;
+use crate::{
+    GRID_SIZE, PAGE_SIZE, as_set, assert_all_decoded, assert_no_sideways_scroll, check_frames,
+    check_grid, columns, esns, find_tile, is_own_status, is_problem, open_camera_with_images,
+    tiles, unknown_esn,
+};
 
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
@@ -77,9 +61,9 @@ async fn a_tile_opens_the_camera_page_which_pages_back_opens_images_and_returns(
         .run(Options::default(), move |b| async move {
             // A camera whose captions differ from UTC, so a caption in the wrong zone shows.
             let is_wanted = |esn: &str| {
-                gallery.camera(esn).is_some_and(|c| {
-                    c.has_images && c.is_online() && zone_offset_seconds(&c.time_zone) != 0
-                })
+                gallery
+                    .camera(esn)
+                    .is_some_and(|c| cameras::is_live(&c) && cameras::is_outside_utc(&c))
             };
             let tile = find_tile(&b, &gallery, is_wanted).await;
             let camera = gallery.camera(&tile.esn).expect("a demo camera");
@@ -148,7 +132,7 @@ async fn a_tile_opens_the_camera_page_which_pages_back_opens_images_and_returns(
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn unknown_and_malformed_ids_show_the_styled_error_page_with_their_status() {
     let gallery = Arc::new(Gallery::start().await);
-    let some_camera = esn_of(&gallery.attached_cameras()[0]).to_owned();
+    let some_camera = esn_of(&gallery.attached_cameras()[0]);
     let cases = [
         (
             "error-unknown-camera",
@@ -172,7 +156,7 @@ async fn unknown_and_malformed_ids_show_the_styled_error_page_with_their_status(
         ),
     ];
     // The browser does not expose status codes: ask over plain HTTP first.
-    let http = http_client();
+    let http = plain_client();
     for (_, path, status) in &cases {
         let response = http
             .get(gallery.url(path))
@@ -247,7 +231,7 @@ async fn a_camera_without_images_shows_the_empty_state_not_broken_images() {
                 .into_iter()
                 .find(|c| !c.has_images && c.is_online())
                 .expect("the demo account has an online camera without images");
-            let esn = esn_of(&empty).to_owned();
+            let esn = esn_of(&empty);
 
             // On the grid, its tile shows the placeholder, which decodes, and says why.
             let tile = find_tile(&b, &gallery, |e| e == esn).await;
@@ -302,7 +286,7 @@ async fn on_a_phone_nothing_scrolls_sideways_and_tiles_reflow() {
             let viewport = b.js("return window.innerWidth").await;
             assert_eq!(
                 viewport.as_u64(),
-                Some(u64::from(browser_support::browser::PHONE.0)),
+                Some(u64::from(PHONE.0)),
                 "the grid is not laid out in the phone's width (content wider than the screen, or no viewport meta)"
             );
             assert_eq!(tiles(&b).await.len(), GRID_SIZE);
@@ -524,7 +508,7 @@ async fn every_link_and_image_on_every_page_answers() {
                 gallery.url(&format!("/cameras/{}", esn_of(&empty))),
                 gallery.url("/cameras/not-a-camera"),
             ];
-            let http = http_client();
+            let http = plain_client();
             let mut broken = Vec::new();
             for page in pages {
                 b.goto(&page).await;
@@ -558,370 +542,4 @@ async fn every_link_and_image_on_every_page_answers() {
             assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
         })
         .await;
-}
-
-// ---------------------------------------------------------------------------------------------
-// What the pages show
-// ---------------------------------------------------------------------------------------------
-
-/// One tile of the grid, as the browser shows it.
-#[derive(Clone, Debug, Deserialize)]
-struct TileFacts {
-    esn: String,
-    href: String,
-    name: String,
-    status: String,
-    age: String,
-}
-
-/// One image of a camera page, as the browser shows it.
-#[derive(Clone, Debug)]
-struct FrameFacts {
-    timestamp: EenTimestamp,
-    href: String,
-    caption: String,
-    datetime: String,
-}
-
-/// The grid's tiles, in page order.
-async fn tiles(b: &Browser) -> Vec<TileFacts> {
-    let value = b
-        .js(r"
-            return [...document.querySelectorAll('li.tile')].map(tile => ({
-                esn: tile.dataset.esn,
-                href: tile.querySelector('a').getAttribute('href'),
-                name: tile.querySelector('.camera-name').textContent.trim(),
-                status: tile.querySelector('.status').textContent.trim(),
-                age: tile.querySelector('.age').textContent.trim(),
-            }));
-        ")
-        .await;
-    serde_json::from_value(value).expect("tile facts")
-}
-
-/// Checks everything a person sees on the grid and returns its tiles.
-async fn check_grid(b: &Browser, gallery: &Gallery) -> Vec<TileFacts> {
-    let url = b.url().await;
-    let tiles = tiles(b).await;
-    assert_eq!(tiles.len(), GRID_SIZE, "{url} shows {} tiles", tiles.len());
-    assert_eq!(as_set(&tiles).len(), GRID_SIZE, "{url} repeats a camera");
-    let images = b.images("li.tile img").await;
-    assert_eq!(images.len(), GRID_SIZE, "{url}: one image per tile");
-    for (tile, image) in tiles.iter().zip(&images) {
-        let camera = gallery
-            .camera(&tile.esn)
-            .unwrap_or_else(|| panic!("{url} shows {}, not an attached camera", tile.esn));
-        assert_eq!(tile.name, camera.name, "{url}: tile {tile:?}");
-        assert_eq!(tile.href, format!("/cameras/{}", tile.esn), "{tile:?}");
-        // Online, or why not: "Offline: <EEN reason>" / "Off: <reason>".
-        let status_ok = if camera.is_online() {
-            tile.status == "Online"
-        } else {
-            ["Offline: ", "Off: "]
-                .iter()
-                .any(|p| tile.status.len() > p.len() && tile.status.starts_with(p))
-        };
-        assert!(status_ok, "{url}: status of {tile:?}");
-        assert!(
-            image.decoded(),
-            "{url}: the image of {tile:?} did not decode: {image:?}"
-        );
-        assert!(
-            image.alt.as_deref().is_some_and(|a| a.contains(&tile.name)),
-            "{url}: alt text of {tile:?}: {image:?}"
-        );
-        assert!(
-            image.width_attr.is_some() && image.height_attr.is_some(),
-            "{url}: the image of {tile:?} has no size, so the layout shifts: {image:?}"
-        );
-        if camera.has_images {
-            assert_eq!(image.state.as_deref(), Some("ready"), "{tile:?}: {image:?}");
-            assert!(is_age(&tile.age), "{url}: age caption of {tile:?}");
-            assert!(
-                image
-                    .src
-                    .contains(&format!("/cameras/{}/images/", tile.esn)),
-                "{tile:?}: {image:?}"
-            );
-        } else {
-            assert_eq!(tile.age, "No images", "{url}: {tile:?}");
-        }
-    }
-    tiles
-}
-
-/// Checks a camera page's images and captions and returns its frames, newest first.
-async fn check_frames(b: &Browser, esn: &str, zone: &TimeZone) -> Vec<FrameFacts> {
-    let url = b.url().await;
-    let images = b.images("#frames img").await;
-    assert_eq!(
-        images.len(),
-        PAGE_SIZE,
-        "{url} shows {} images",
-        images.len()
-    );
-    assert_all_decoded(&images, url.as_str());
-    let raw = b
-        .js(r"
-            return [...document.querySelectorAll('#frames li.frame')].map(li => ({
-                timestamp: li.dataset.timestamp,
-                href: li.querySelector('a').getAttribute('href'),
-                src: li.querySelector('img').getAttribute('src'),
-                caption: li.querySelector('time').textContent.trim(),
-                datetime: li.querySelector('time').getAttribute('datetime'),
-            }));
-        ")
-        .await;
-    let raw = raw.as_array().expect("a list of frames").clone();
-    assert_eq!(raw.len(), PAGE_SIZE);
-    let frames = raw
-        .iter()
-        .map(|f| {
-            let field = |name: &str| f[name].as_str().unwrap_or_default().to_owned();
-            let timestamp: EenTimestamp = field("timestamp")
-                .parse()
-                .unwrap_or_else(|e| panic!("{url}: frame timestamp {f}: {e}"));
-            let href = field("href");
-            let expected = format!("/cameras/{esn}/images/{timestamp}.jpg");
-            assert_eq!(href, expected, "{url}: the frame links elsewhere: {f}");
-            assert_eq!(
-                field("src"),
-                expected,
-                "{url}: the thumbnail shows another frame"
-            );
-            FrameFacts {
-                timestamp,
-                href,
-                caption: field("caption"),
-                datetime: field("datetime"),
-            }
-        })
-        .collect::<Vec<_>>();
-    for pair in frames.windows(2) {
-        assert!(
-            pair[0].timestamp > pair[1].timestamp,
-            "{url}: not newest first: {} then {}",
-            pair[0].timestamp,
-            pair[1].timestamp
-        );
-    }
-    for frame in &frames {
-        check_caption(frame, zone, &url);
-    }
-    frames
-}
-
-/// The caption shows the frame's instant in the camera's zone, both as text and as the
-/// `<time datetime>`.
-fn check_caption(frame: &FrameFacts, zone: &TimeZone, url: &Url) {
-    let local = frame.timestamp.in_zone(zone);
-    let wall = local.strftime("%Y-%m-%d %H:%M:%S").to_string();
-    let abbreviation = local.strftime("%Z").to_string();
-    assert!(
-        frame.caption.contains(&wall) && frame.caption.contains(&abbreviation),
-        "{url}: caption {:?} of {} is not {wall} {abbreviation}",
-        frame.caption,
-        frame.timestamp
-    );
-    let shown: jiff::Timestamp = frame
-        .datetime
-        .parse()
-        .unwrap_or_else(|e| panic!("{url}: datetime {:?}: {e}", frame.datetime));
-    assert_eq!(
-        shown.as_millisecond(),
-        frame.timestamp.as_millis(),
-        "{url}: datetime {:?} is another instant than {}",
-        frame.datetime,
-        frame.timestamp
-    );
-    let offset = local.strftime("%:z").to_string();
-    assert!(
-        frame.datetime.ends_with(&offset),
-        "{url}: datetime {:?} is not in the camera's offset {offset}",
-        frame.datetime
-    );
-}
-
-/// Loads grids with seeds 1, 2, ... until one shows a camera `wanted` accepts; returns its tile.
-async fn find_tile(b: &Browser, gallery: &Gallery, wanted: impl Fn(&str) -> bool) -> TileFacts {
-    for seed in 1..=SEED_TRIES {
-        b.goto(&gallery.url(&format!("/?seed={seed}"))).await;
-        if let Some(tile) = tiles(b).await.into_iter().find(|t| wanted(&t.esn)) {
-            return tile;
-        }
-    }
-    panic!("no grid of seeds 1..={SEED_TRIES} shows the camera the scenario needs");
-}
-
-/// From the grid on screen, opens (by a click) the page of a camera that has images (so it has
-/// an "Older" link), loading other grids if this one has none; returns the page's URL.
-async fn open_camera_with_images(b: &Browser, gallery: &Gallery) -> Url {
-    let has_images = |esn: &str| {
-        gallery
-            .camera(esn)
-            .is_some_and(|c| c.has_images && c.is_online())
-    };
-    let tile = match tiles(b).await.into_iter().find(|t| has_images(&t.esn)) {
-        Some(tile) => tile,
-        None => find_tile(b, gallery, has_images).await,
-    };
-    let url = b.absolute(&tile.href).await;
-    b.click_and_wait(&format!("li.tile[data-esn='{}'] a", tile.esn), &url)
-        .await;
-    url
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers
-// ---------------------------------------------------------------------------------------------
-
-impl Browser {
-    /// The absolute URL of `href` relative to the current page.
-    async fn absolute(&self, href: &str) -> Url {
-        self.url().await.join(href).expect("a valid link")
-    }
-
-    /// The absolute target of the first link matching `selector`.
-    async fn link(&self, selector: &str) -> Url {
-        let page = self.url().await;
-        let href = self
-            .client
-            .find(fantoccini::Locator::Css(selector))
-            .await
-            .unwrap_or_else(|e| panic!("no link {selector} on {page}: {e}"))
-            .attr("href")
-            .await
-            .expect("read href")
-            .unwrap_or_else(|| panic!("{selector} has no href"));
-        self.absolute(&href).await
-    }
-
-    /// The trimmed text of the element matching `selector`.
-    async fn text(&self, selector: &str) -> String {
-        let page = self.url().await;
-        self.client
-            .find(fantoccini::Locator::Css(selector))
-            .await
-            .unwrap_or_else(|e| panic!("no {selector} on {page}: {e}"))
-            .text()
-            .await
-            .expect("read text")
-            .trim()
-            .to_owned()
-    }
-
-    /// Every element matching `selector`.
-    async fn find_all(&self, selector: &str) -> Vec<fantoccini::elements::Element> {
-        self.client
-            .find_all(fantoccini::Locator::Css(selector))
-            .await
-            .expect("find elements")
-    }
-
-    /// Presses and releases `key` on the keyboard, wherever the focus is.
-    async fn press(&self, key: Key) {
-        let keys = KeyActions::new("keyboard".to_owned())
-            .then(KeyAction::Down { value: key.into() })
-            .then(KeyAction::Up { value: key.into() });
-        self.client
-            .perform_actions(keys)
-            .await
-            .unwrap_or_else(|e| panic!("press {key:?}: {e}"));
-    }
-}
-
-fn esns(tiles: &[TileFacts]) -> Vec<String> {
-    tiles.iter().map(|t| t.esn.clone()).collect()
-}
-
-fn as_set(tiles: &[TileFacts]) -> BTreeSet<String> {
-    tiles.iter().map(|t| t.esn.clone()).collect()
-}
-
-/// "12 s ago", "3 min ago", "2 h ago", "4 d ago" or "just now".
-fn is_age(text: &str) -> bool {
-    if text == "just now" {
-        return true;
-    }
-    let mut words = text.split(' ');
-    matches!(
-        (words.next(), words.next(), words.next(), words.next()),
-        (Some(n), Some("s" | "min" | "h" | "d"), Some("ago"), None)
-            if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
-    )
-}
-
-/// The UTC offset of `zone` now, in seconds (0 for a missing or unknown zone).
-fn zone_offset_seconds(zone: &Option<String>) -> i32 {
-    zone.as_deref()
-        .and_then(|z| TimeZone::get(z).ok())
-        .map_or(0, |tz| tz.to_offset(jiff::Timestamp::now()).seconds())
-}
-
-/// A well-formed camera id that is not in the account.
-fn unknown_esn(gallery: &Gallery) -> String {
-    let taken = gallery.all_ids();
-    (0xdead_beef_u32..)
-        .map(|n| format!("{n:08x}"))
-        .find(|id| !taken.contains(id))
-        .expect("a free id")
-}
-
-fn assert_all_decoded(images: &[ImageFacts], page: &str) {
-    let broken: Vec<_> = images.iter().filter(|i| !i.decoded()).collect();
-    assert!(broken.is_empty(), "{page}: broken images: {broken:#?}");
-}
-
-/// The page is no wider than the screen.
-async fn assert_no_sideways_scroll(b: &Browser, page: &str) {
-    let widths = b
-        .js(r"
-            const d = document.documentElement;
-            return { scroll: d.scrollWidth, client: d.clientWidth, body: document.body.scrollWidth };
-        ")
-        .await;
-    let client = widths["client"].as_u64().expect("a width");
-    assert!(
-        widths["scroll"].as_u64() <= Some(client) && widths["body"].as_u64() <= Some(client),
-        "{page} scrolls sideways on a phone: {widths}"
-    );
-}
-
-/// How many columns the elements matching `selector` are laid out in.
-async fn columns(b: &Browser, selector: &str) -> usize {
-    let selector = serde_json::to_string(selector).expect("JSON string");
-    let lefts: Vec<i64> = serde_json::from_value(
-        b.js(&format!(
-            "return [...document.querySelectorAll({selector})].map(e => Math.round(e.getBoundingClientRect().left));"
-        ))
-        .await,
-    )
-    .expect("a list of offsets");
-    assert!(!lefts.is_empty(), "nothing matches {selector}");
-    lefts.into_iter().collect::<BTreeSet<_>>().len()
-}
-
-/// An error or warning (not an info or debug message).
-fn is_problem(entry: &LogEntry) -> bool {
-    matches!(entry.level.as_str(), "SEVERE" | "WARNING")
-}
-
-/// The browser's note that an error page was answered with its error status, which is the
-/// point of an error page rather than a fault in it.
-fn is_own_status(entry: &LogEntry, url: &str, status: Option<u16>) -> bool {
-    status.is_some_and(|status| {
-        entry.source == "network"
-            && entry.message.starts_with(url)
-            && entry
-                .message
-                .contains(&format!("the server responded with a status of {status}"))
-    })
-}
-
-/// A plain HTTP client for status codes (the browser does not expose them).
-fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("HTTP client builds")
 }

@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use een_gallery::cache::{Backoff, Status};
 use een_gallery::gallery::{AppState, Settings, app};
-use een_gallery::server::{self, demo};
-use een_gallery::sim::{self, DeviceKind, SimCamera};
-use tokio::net::TcpListener;
+use een_gallery::server::demo;
+use een_gallery::sim::{SimCamera, SimHandle};
 use tokio::sync::oneshot;
 use url::Url;
+
+use crate::support::cameras;
+use crate::support::gallery::{Served, serve};
 
 /// Environment variable naming an already running gallery to test instead of an in-process one.
 pub const GALLERY_URL_VAR: &str = "EEN_GALLERY_URL";
@@ -24,7 +26,7 @@ pub struct Gallery {
     /// Stops the in-process server when dropped (none for an external gallery).
     _stop: Option<oneshot::Sender<()>>,
     /// Keeps the in-process simulator alive.
-    _sim: Option<sim::SimHandle>,
+    _sim: Option<SimHandle>,
 }
 
 impl Gallery {
@@ -77,19 +79,7 @@ impl Gallery {
             .expect("the gallery logs in to its simulator")
             .expect("health channel open");
 
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("bind a loopback port");
-        let addr = listener.local_addr().expect("local address");
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(server::serve(
-            listener,
-            app(state),
-            async move {
-                let _ = stopped.await;
-            },
-            Duration::from_secs(1),
-        ));
+        let Served { addr, stop, .. } = serve(app(state), Duration::from_secs(1)).await;
         let base = Url::parse(&format!("http://{addr}/")).expect("valid URL");
         Self {
             base,
@@ -111,11 +101,7 @@ impl Gallery {
 
     /// The demo account's attached cameras: the ones the gallery may show.
     pub fn attached_cameras(&self) -> Vec<SimCamera> {
-        self.cameras
-            .iter()
-            .filter(|c| c.attached && c.esn.is_some() && c.kind != DeviceKind::Bridge)
-            .cloned()
-            .collect()
+        cameras::shown(&self.cameras)
     }
 
     /// The attached camera with id `esn`.
@@ -129,9 +115,4 @@ impl Gallery {
     pub fn all_ids(&self) -> Vec<String> {
         self.cameras.iter().filter_map(|c| c.esn.clone()).collect()
     }
-}
-
-/// The id of a camera (every attached camera has one).
-pub fn esn_of(camera: &SimCamera) -> &str {
-    camera.esn.as_deref().expect("attached cameras have an id")
 }

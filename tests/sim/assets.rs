@@ -1,38 +1,18 @@
 //! Preview timelines, lists and images: SIM-04, SIM-05, SIM-40 … SIM-44.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
 use een_gallery::sim::{
-    DeviceKind, Endpoint, Faults, MAX_LIST_COUNT, RESTRICTED_ESN, SimCamera, SimHandle,
-    UnknownCameraAnswer,
+    DeviceKind, Endpoint, Faults, MAX_LIST_COUNT, RESTRICTED_ESN, SimHandle, UnknownCameraAnswer,
 };
 use een_gallery::timestamp::EenTimestamp;
 use serde_json::Value;
 
-/// The text of the JPEG's COM segment.
-fn jpeg_comment(jpeg: &[u8]) -> String {
-    assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "SOI");
-    assert_eq!(&jpeg[jpeg.len() - 2..], &[0xFF, 0xD9], "EOI");
-    let at = jpeg
-        .windows(2)
-        .position(|w| w == [0xFF, 0xFE])
-        .expect("a COM segment");
-    let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
-    String::from_utf8(jpeg[at + 4..at + 2 + len].to_vec()).unwrap()
-}
-
-/// An attached camera that is online and has frames.
-fn live_camera(sim: &SimHandle) -> SimCamera {
-    sim.cameras()
-        .into_iter()
-        .find(|c| {
-            c.attached && c.kind == DeviceKind::Camera && c.has_images && c.down_for.is_none()
-        })
-        .unwrap()
-}
+use crate::support::net::raw;
+use crate::support::sim::{
+    CLUSTER_HOST, LOGIN_HOST, client, cluster_url, get, login, sim, sim_with,
+};
+use crate::support::{cameras, jpeg};
 
 struct Session {
     sim: SimHandle,
@@ -92,7 +72,7 @@ fn millis(ts: &str) -> i64 {
 #[tokio::test]
 async fn sim_40_and_41_the_last_20_previews_are_a_second_apart_newest_first_and_fetchable() {
     let s = Session::new().await;
-    let esn = live_camera(&s.sim).esn.unwrap();
+    let esn = cameras::live(&s.sim).esn.unwrap();
     let before = EenTimestamp::now().as_millis();
     // Exactly as the reference client asks.
     let listed = s.list(&format!("c={esn};t=now;a=preview;count=-20")).await;
@@ -113,7 +93,10 @@ async fn sim_40_and_41_the_last_20_previews_are_a_second_apart_newest_first_and_
         let first = s.image("asset", &query).await;
         assert_eq!(first.status(), 200);
         let first = first.bytes().await.unwrap();
-        assert_eq!(jpeg_comment(&first), format!("een-sim esn={esn} ts={ts}"));
+        assert_eq!(
+            jpeg::comment(&first),
+            Some(format!("een-sim esn={esn} ts={ts}"))
+        );
         let second = s.image("asset", &query).await.bytes().await.unwrap();
         assert_eq!(first, second, "same bytes every time");
     }
@@ -125,8 +108,8 @@ async fn sim_40_and_41_the_last_20_previews_are_a_second_apart_newest_first_and_
 async fn sim_40_frames_are_deterministic_across_simulators() {
     let a = Session::new().await;
     let b = Session::new().await;
-    let esn = live_camera(&a.sim).esn.unwrap();
-    assert_eq!(live_camera(&b.sim).esn.unwrap(), esn, "stable ESNs");
+    let esn = cameras::live(&a.sim).esn.unwrap();
+    assert_eq!(cameras::live(&b.sim).esn.unwrap(), esn, "stable ESNs");
     let listed = a.list(&format!("c={esn};t=-60000;a=pre;count=-3")).await;
     assert_eq!(listed.len(), 3);
     // The other simulator lists the same frames over the same span and serves the same bytes.
@@ -147,7 +130,7 @@ async fn sim_40_frames_are_deterministic_across_simulators() {
 #[tokio::test]
 async fn sim_41_counts_ranges_offsets_and_long_names() {
     let s = Session::new().await;
-    let esn = live_camera(&s.sim).esn.unwrap();
+    let esn = cameras::live(&s.sim).esn.unwrap();
     let newest = s.list(&format!("c={esn};t=now;a=pre;count=-10")).await;
     let (t, e) = (&newest[9], &newest[0]);
 
@@ -205,7 +188,7 @@ async fn sim_41_counts_ranges_offsets_and_long_names() {
 #[tokio::test]
 async fn sim_41_huge_counts_are_clamped_and_bad_input_is_400() {
     let s = Session::new().await;
-    let esn = live_camera(&s.sim).esn.unwrap();
+    let esn = cameras::live(&s.sim).esn.unwrap();
     let huge = s
         .list(&format!("c={esn};t=now;a=pre;count=-9999999999"))
         .await;
@@ -238,7 +221,7 @@ async fn sim_41_huge_counts_are_clamped_and_bad_input_is_400() {
 #[tokio::test]
 async fn sim_04_and_05_separators_repeats_encoding_and_aliases() {
     let s = Session::new().await;
-    let esn = live_camera(&s.sim).esn.unwrap();
+    let esn = cameras::live(&s.sim).esn.unwrap();
     let plain = s.list(&format!("c={esn};t=now;a=preview;count=-3")).await;
     assert_eq!(plain.len(), 3);
     let t = &plain[0];
@@ -261,8 +244,8 @@ async fn sim_04_and_05_separators_repeats_encoding_and_aliases() {
     for query in image_queries {
         let response = s.image("asset", &query).await;
         assert_eq!(response.status(), 200, "{query}");
-        let comment = jpeg_comment(&response.bytes().await.unwrap());
-        assert_eq!(comment, format!("een-sim esn={esn} ts={t}"));
+        let comment = jpeg::comment(&response.bytes().await.unwrap());
+        assert_eq!(comment, Some(format!("een-sim esn={esn} ts={t}")));
     }
     s.shutdown().await;
 }
@@ -270,7 +253,7 @@ async fn sim_04_and_05_separators_repeats_encoding_and_aliases() {
 #[tokio::test]
 async fn sim_42_asset_prev_after_and_next() {
     let s = Session::new().await;
-    let esn = live_camera(&s.sim).esn.unwrap();
+    let esn = cameras::live(&s.sim).esn.unwrap();
     let listed = s.list(&format!("c={esn};t=now;a=pre;count=-5")).await;
     let (older, newer) = (&listed[2], &listed[1]);
     let one_ms_after = EenTimestamp::from_millis(millis(older) + 1);
@@ -317,7 +300,7 @@ async fn sim_42_asset_prev_after_and_next() {
 #[tokio::test]
 async fn sim_42_next_with_now_blocks_until_a_new_frame() {
     let s = Session::new().await;
-    let esn = live_camera(&s.sim).esn.unwrap();
+    let esn = cameras::live(&s.sim).esn.unwrap();
     let asked = EenTimestamp::now();
     let response = s
         .image("next", &format!("c={esn};t=now;a=pre;timeout=5000"))
@@ -329,7 +312,10 @@ async fn sim_42_next_with_now_blocks_until_a_new_frame() {
         "a frame newer than the request"
     );
     let jpeg = response.bytes().await.unwrap();
-    assert_eq!(jpeg_comment(&jpeg), format!("een-sim esn={esn} ts={ts}"));
+    assert_eq!(
+        jpeg::comment(&jpeg),
+        Some(format!("een-sim esn={esn} ts={ts}"))
+    );
     s.shutdown().await;
 }
 
@@ -372,7 +358,7 @@ async fn sim_42_next_times_out_with_408_when_no_frame_comes() {
 #[tokio::test]
 async fn sim_43_image_headers_on_the_cluster_and_login_hosts() {
     let s = Session::new().await;
-    let esn = live_camera(&s.sim).esn.unwrap();
+    let esn = cameras::live(&s.sim).esn.unwrap();
     let listed = s.list(&format!("c={esn};t=now;a=pre;count=-3")).await;
     let ts = &listed[1];
     let request = |host: &str| {
@@ -437,7 +423,7 @@ async fn sim_43_image_headers_on_the_cluster_and_login_hosts() {
 async fn sim_44_missing_images_unknown_and_forbidden_cameras() {
     let s = Session::new().await;
     let cameras = s.sim.cameras();
-    let esn = live_camera(&s.sim).esn.unwrap();
+    let esn = cameras::live(&s.sim).esn.unwrap();
     let no_images = cameras
         .iter()
         .find(|c| c.attached && c.kind == DeviceKind::Camera && !c.has_images)
@@ -524,7 +510,7 @@ async fn sim_40_interval_and_retention_are_configurable() {
     })
     .await;
     let s = Session::with(sim).await;
-    let esn = live_camera(&s.sim).esn.unwrap();
+    let esn = cameras::live(&s.sim).esn.unwrap();
     let all = s.list(&format!("c={esn};t=now;a=pre;count=-1000")).await;
     assert!(
         (35..=41).contains(&all.len()),

@@ -1,12 +1,12 @@
 //! The device list and single devices: SIM-30 … SIM-33, SIM-60, SIM-61.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
 use een_gallery::sim::{DeviceKind, Endpoint, Faults, RESTRICTED_ESN, UnknownCameraAnswer};
 use serde_json::Value;
+
+use crate::support::net::raw;
+use crate::support::sim::{CLUSTER_HOST, LOGIN_HOST, client, cluster_url, get, login, sim};
 
 async fn rows(sim: &een_gallery::sim::SimHandle, query: &str) -> Vec<Vec<Value>> {
     let client = client(sim);

@@ -2,16 +2,18 @@
 //! password, the login token or the session key, even at TRACE level, across logins,
 //! re-logins, retries, failures and logout.
 
-mod een_support;
-
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use een_gallery::een::v1::Client;
 use een_gallery::een::{Before, Error};
 use een_gallery::sim::{DEMO_PASSWORD, Endpoint, ErrorFault, Faults};
-use een_support::{client, config_as, online_camera, sim_with};
+use tracing::Dispatch;
+use tracing::subscriber::NoSubscriber;
 use tracing_subscriber::EnvFilter;
+
+use crate::support::een::{client, config_as, online_camera};
+use crate::support::sim::sim_with_faults;
 
 /// A tracing writer that appends to a shared buffer.
 #[derive(Clone, Default)]
@@ -38,10 +40,20 @@ impl Capture {
 
 const WRONG_PASSWORD: &str = "wrong-password-4711";
 
-// A current-thread runtime: the subscriber set for this thread sees every task, including
-// reqwest's and hyper's connection tasks.
+// This test shares its process with the other client tests, so it must see exactly its own
+// log lines, all of them, whatever runs beside it:
+// - the subscriber is this thread's default (never the global one), and the test runs on a
+//   current-thread runtime, so it sees every task of the scenario, including reqwest's and
+//   hyper's connection tasks, and nothing of the tests on other threads;
+// - tracing caches whether a call site is of interest once, for the whole process. While a
+//   single dispatcher is registered, tracing-core 0.1 computes that from the default of the
+//   thread that first reaches the call site: a sibling test with no subscriber would cache
+//   "never" for the client's call sites and this capture would miss their lines. With two more
+//   dispatchers registered first, every call site asks all registered dispatchers instead,
+//   this capture among them, so no line of the scenario is dropped.
 #[tokio::test]
 async fn no_log_line_contains_a_secret() {
+    let _ask_every_dispatcher = [(); 2].map(|()| Dispatch::new(NoSubscriber::default()));
     let capture = Capture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -51,7 +63,7 @@ async fn no_log_line_contains_a_secret() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let sim = sim_with(Faults {
+    let sim = sim_with_faults(Faults {
         unauthorized_after_login: 1,
         transient_no_matching_asset: 1,
         ..Faults::default()

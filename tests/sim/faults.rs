@@ -1,23 +1,16 @@
 //! Faults and observability: SIM-03, SIM-50, SIM-51, SIM-62, and a clean shutdown.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::*;
-use een_gallery::sim::{DeviceKind, Endpoint, ErrorFault, Faults, SimHandle};
+use een_gallery::sim::{Endpoint, ErrorFault, Faults};
 use serde_json::Value;
 
-fn live_esn(sim: &SimHandle) -> String {
-    sim.cameras()
-        .into_iter()
-        .find(|c| {
-            c.attached && c.kind == DeviceKind::Camera && c.has_images && c.down_for.is_none()
-        })
-        .and_then(|c| c.esn)
-        .unwrap()
-}
+use crate::support::cameras;
+use crate::support::net::raw;
+use crate::support::sim::{
+    CLUSTER_HOST, client, cluster_url, get, login, login_url, sim, sim_with,
+};
 
 #[tokio::test]
 async fn sim_03_paths_ending_in_a_slash_answer_500() {
@@ -46,7 +39,7 @@ async fn sim_03_paths_ending_in_a_slash_answer_500() {
     sim.shutdown().await;
 
     let lenient = sim_with(|c| c.trailing_slash_500 = false).await;
-    let client = common::client(&lenient);
+    let client = crate::support::sim::client(&lenient);
     let key = login(&lenient, &client).await;
     let response = get(&client, cluster_url(&lenient, "/g/device/list/"), &key).await;
     assert_eq!(response.status(), 200);
@@ -108,7 +101,7 @@ async fn sim_51_injected_errors_per_endpoint_and_rate() {
     let sim = sim().await;
     let client = client(&sim);
     let key = login(&sim, &client).await;
-    let esn = live_esn(&sim);
+    let esn = cameras::live(&sim).esn.unwrap();
     let list_images = cluster_url(
         &sim,
         &format!("/asset/list/image.jpeg?c={esn};t=now;a=pre;count=-1"),
@@ -219,7 +212,7 @@ async fn sim_51_transient_no_matching_asset_for_now_relative_requests() {
     let sim = sim().await;
     let client = client(&sim);
     let key = login(&sim, &client).await;
-    let esn = live_esn(&sim);
+    let esn = cameras::live(&sim).esn.unwrap();
     let listed = get(
         &client,
         cluster_url(
@@ -267,7 +260,7 @@ async fn sim_62_request_log_and_stats() {
     let sim = sim().await;
     let client = client(&sim);
     let key = login(&sim, &client).await;
-    let esn = live_esn(&sim);
+    let esn = cameras::live(&sim).esn.unwrap();
     sim.reset_stats();
     assert!(sim.requests().is_empty());
     let query = format!("c={esn};t=now;a=preview;count=-2");
@@ -350,7 +343,7 @@ async fn sim_62_peak_images_in_flight_overall_and_per_session() {
     let client = client(&sim);
     let a = login(&sim, &client).await;
     let b = login(&sim, &client).await;
-    let esn = live_esn(&sim);
+    let esn = cameras::live(&sim).esn.unwrap();
     // Slow images keep every request of the burst in flight together.
     sim.set_faults(Faults {
         endpoint_latency: [(Endpoint::AssetImage, Duration::from_millis(1500))].into(),

@@ -3,7 +3,6 @@
 //! assertion.
 
 use std::future::Future;
-use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +16,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use url::Url;
+
+use crate::support::net::free_addr;
 
 /// Chromium binary, overridable with `CHROMIUM`.
 const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
@@ -86,7 +87,9 @@ impl Driver {
             chromium.display()
         );
         let chromedriver = chromedriver_path();
-        let port = free_port();
+        // chromedriver cannot report a port it picked itself, so it gets a free one.
+        let addr = free_addr();
+        let port = addr.port();
         let mut command = Command::new(&chromedriver);
         command
             .arg(format!("--port={port}"))
@@ -104,7 +107,6 @@ impl Driver {
                 chromedriver.display()
             )
         });
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let deadline = tokio::time::Instant::now() + DRIVER_START_TIMEOUT;
         loop {
             if TcpStream::connect(addr).await.is_ok() {
@@ -192,14 +194,6 @@ fn chromium_path() -> PathBuf {
 fn chromedriver_path() -> PathBuf {
     std::env::var_os("CHROMEDRIVER")
         .map_or_else(|| PathBuf::from(DEFAULT_CHROMEDRIVER), PathBuf::from)
-}
-
-/// A free loopback port for chromedriver, which cannot report the one it picked itself.
-fn free_port() -> u16 {
-    StdListener::bind(("127.0.0.1", 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
 }
 
 /// The WebDriver capabilities for `options`.

@@ -1,7 +1,5 @@
 //! Health, readiness, recovery and serving over a real socket.
 
-mod gallery_support;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -10,35 +8,15 @@ use een_gallery::cache::Status;
 use een_gallery::een::{self, v1};
 use een_gallery::gallery::{AppState, Settings, app};
 use een_gallery::healthcheck::{self, HealthcheckArgs};
-use een_gallery::server;
-use een_gallery::sim::{self, DEMO_PASSWORD, Endpoint, ErrorFault, Faults, SimConfig};
-use gallery_support::{DOMAIN, Options, TestApp, attrs, get_via, start, start_with, text};
+use een_gallery::sim::{DEMO_PASSWORD, DEMO_USERNAME, Endpoint, ErrorFault, Faults};
 
-/// Serves the app on a real loopback socket (bound before serving, so it is ready at once);
-/// sending on the returned channel starts the graceful shutdown with the given drain time.
-async fn serve_on_socket(
-    test_app: &TestApp,
-    drain: Duration,
-) -> (
-    SocketAddr,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<std::io::Result<()>>,
-) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(server::serve(
-        listener,
-        test_app.router.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-        drain,
-    ));
-    (addr, stop, server)
-}
+use crate::support::een::config_at;
+use crate::support::gallery::{
+    Options, Served, TestApp, attrs, get_via, quick_backoff, serve, start, start_with, text,
+    wait_for,
+};
+use crate::support::net::{free_addr, plain_client};
+use crate::support::sim::sim_with;
 
 #[tokio::test]
 async fn healthz_answers_at_once_and_readyz_waits_for_a_session() {
@@ -101,46 +79,18 @@ async fn rejected_credentials_make_readyz_and_pages_503_saying_so() {
     assert_eq!(app.sim.stats().count(Endpoint::DeviceList), 0);
 }
 
-/// A loopback port nothing listens on (bound, then released).
-async fn free_port() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    listener.local_addr().expect("address")
-}
-
 #[tokio::test]
 async fn unreachable_een_says_so_and_the_gallery_recovers_by_itself() {
-    let addr = free_port().await;
+    let addr = free_addr();
     // The client is pointed at an address where no simulator runs yet.
-    let mut config = client_config_for(addr);
-    config.max_retries = 0;
-    let state = AppState::new(
-        v1::Client::new(config).expect("client"),
-        Settings::default(),
-    );
+    let state = unreachable_state(addr);
     let router = app(state.clone());
-    state.spawn_keeper(gallery_support::quick_backoff());
+    state.spawn_keeper(quick_backoff());
+    wait_for(&state, Status::Unreachable).await;
 
-    let mut changes = state.health.subscribe();
-    tokio::time::timeout(
-        Duration::from_secs(10),
-        changes.wait_for(|s| *s == Status::Unreachable),
-    )
-    .await
-    .expect("EEN is found unreachable")
-    .expect("channel");
-
-    let sim_config = SimConfig {
-        bind: addr,
-        base_domain: DOMAIN.to_owned(),
-        ..SimConfig::default()
-    };
     let test_app = TestApp {
         // Start the simulator where the client looks; the keeper finds it by itself.
-        sim: sim::spawn(sim_config)
-            .await
-            .expect("simulator starts on the freed port"),
+        sim: sim_with(|config| config.bind = addr).await,
         state: state.clone(),
         router,
     };
@@ -157,14 +107,7 @@ async fn unreachable_een_says_so_and_the_gallery_recovers_by_itself() {
 
 #[tokio::test]
 async fn a_page_while_een_is_unreachable_is_a_503_saying_so() {
-    let addr = free_port().await;
-    let mut config = client_config_for(addr);
-    config.max_retries = 0;
-    let state = AppState::new(
-        v1::Client::new(config).expect("client"),
-        Settings::default(),
-    );
-    let router = app(state);
+    let router = app(unreachable_state(free_addr()));
     let response = get_via(&router, "/").await;
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
@@ -173,21 +116,16 @@ async fn a_page_while_een_is_unreachable_is_a_503_saying_so() {
     );
 }
 
-/// A client for the demo user of a simulator that will listen on `addr` (under `DOMAIN`).
-fn client_config_for(addr: SocketAddr) -> v1::ClientConfig {
-    let mut config = v1::ClientConfig::new(
-        format!("http://login.{DOMAIN}:{}/", addr.port())
-            .parse()
-            .expect("url"),
-        sim::DEMO_USERNAME,
-        DEMO_PASSWORD.to_owned(),
-    );
-    config.resolve = vec![
-        (format!("login.{DOMAIN}"), addr),
-        (format!("c000.{DOMAIN}"), addr),
-    ];
+/// A gallery whose EEN client logs in as the demo user to a simulator that will listen on
+/// `addr` (but does not yet), quick to find out that nothing answers and never retrying.
+fn unreachable_state(addr: SocketAddr) -> AppState {
+    let mut config = config_at(addr, DEMO_USERNAME, DEMO_PASSWORD);
     config.connect_timeout = Duration::from_secs(1);
-    config
+    config.max_retries = 0;
+    AppState::new(
+        v1::Client::new(config).expect("client"),
+        Settings::default(),
+    )
 }
 
 #[tokio::test]
@@ -218,12 +156,13 @@ async fn metrics_count_requests_een_calls_and_cache_hits() {
 #[tokio::test]
 async fn serves_over_a_real_socket_and_stops_when_asked() {
     let test_app = start().await;
-    let (addr, stop, server) = serve_on_socket(&test_app, Duration::from_secs(5)).await;
+    let Served {
+        addr,
+        stop,
+        task: server,
+    } = serve(test_app.router.clone(), Duration::from_secs(5)).await;
 
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
+    let client = plain_client();
     let page = client
         .get(format!("http://{addr}/?seed=8"))
         .send()
@@ -257,7 +196,7 @@ async fn serves_over_a_real_socket_and_stops_when_asked() {
 
 #[tokio::test]
 async fn the_healthcheck_fails_when_nothing_listens() {
-    let addr = free_port().await;
+    let addr = free_addr();
     let args = HealthcheckArgs {
         url: None,
         bind: addr,
@@ -289,12 +228,13 @@ async fn shutdown_drains_for_a_bounded_time_even_with_a_request_hanging() {
         endpoint_latency: [(Endpoint::AssetImage, Duration::from_secs(60))].into(),
         ..Default::default()
     });
-    let (addr, stop, server) = serve_on_socket(&test_app, Duration::from_millis(200)).await;
+    let Served {
+        addr,
+        stop,
+        task: server,
+    } = serve(test_app.router.clone(), Duration::from_millis(200)).await;
     // An image request that EEN will not answer for a minute.
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
+    let client = plain_client();
     let hanging = tokio::spawn(
         client
             .get(format!(

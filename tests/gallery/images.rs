@@ -1,20 +1,17 @@
 //! Image fetching and caching against the in-process simulator: the 5-permit page fetch, the
 //! cache, single-flight misses, HTTP caching headers and the placeholder.
 
-mod gallery_support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use een_gallery::sim::{Endpoint, ErrorFault, Faults, SimCamera};
+use een_gallery::sim::{Endpoint, ErrorFault, Faults};
 use een_gallery::timestamp::EenTimestamp;
-use gallery_support::{Options, attrs, jpeg_comment, sel, start, start_with};
 
-fn esn_of(camera: &SimCamera) -> String {
-    camera.esn.clone().expect("attached cameras have an id")
-}
+use crate::support::cameras::esn_of;
+use crate::support::gallery::{Options, TestApp, TestResponse, attrs, sel, start, start_with};
+use crate::support::jpeg;
 
 fn frame_timestamps(html: &scraper::Html) -> Vec<EenTimestamp> {
     attrs(html, "#frames li.frame", "data-timestamp")
@@ -105,7 +102,7 @@ async fn grid_tiles_use_immutable_urls_of_frames_already_cached() {
         let image = app.get(src).await;
         assert_eq!(image.status, StatusCode::OK);
         assert_eq!(
-            jpeg_comment(&image.body).as_deref(),
+            jpeg::comment(&image.body).as_deref(),
             Some(format!("een-sim esn={esn} ts={ts}").as_str())
         );
         assert_eq!(
@@ -179,7 +176,7 @@ async fn concurrent_requests_for_one_image_make_one_een_call() {
         assert_eq!(response.body, responses[0].body);
     }
     assert_eq!(
-        jpeg_comment(&responses[0].body).as_deref(),
+        jpeg::comment(&responses[0].body).as_deref(),
         Some(format!("een-sim esn={esn} ts={ts}").as_str())
     );
     assert_eq!(app.sim.stats().count(Endpoint::AssetImage), 1);
@@ -224,7 +221,7 @@ async fn the_latest_preview_route_is_cached_briefly() {
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.header("content-type"), Some("image/jpeg"));
     assert_eq!(response.header("cache-control"), Some("public, max-age=5"));
-    let comment = jpeg_comment(&response.body).expect("a simulator frame");
+    let comment = jpeg::comment(&response.body).expect("a simulator frame");
     let location = response
         .header("content-location")
         .expect("points at the frame");
@@ -329,13 +326,13 @@ async fn images_carry_no_page_policy_and_the_site_icon_answers_at_favicon_ico() 
 }
 
 /// Asks for `uri` with a generous guard against a hang (the route's own deadline is short).
-async fn get_guarded(app: &gallery_support::TestApp, uri: &str) -> gallery_support::TestResponse {
+async fn get_guarded(app: &TestApp, uri: &str) -> TestResponse {
     tokio::time::timeout(Duration::from_secs(10), app.get(uri))
         .await
         .unwrap_or_else(|_| panic!("GET {uri} hung"))
 }
 
-fn assert_placeholder(response: &gallery_support::TestResponse) {
+fn assert_placeholder(response: &TestResponse) {
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.header("content-type"), Some("image/svg+xml"));
     assert_eq!(response.header("cache-control"), Some("public, max-age=10"));
@@ -378,7 +375,7 @@ async fn a_slow_image_answers_the_placeholder_at_the_deadline_and_still_lands_in
     .expect("the fetch finishes")
     .expect("the image arrives");
     assert_eq!(
-        jpeg_comment(&bytes),
+        jpeg::comment(&bytes),
         Some(format!("een-sim esn={esn} ts={}", stamps[0]))
     );
     assert_eq!(app.sim.stats().count(Endpoint::AssetImage), 1);

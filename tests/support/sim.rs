@@ -1,19 +1,16 @@
-//! Shared helpers for the simulator's integration tests: a simulator on `127.0.0.1:0` reached
-//! through the names `login.een.test` and `c000.een.test`, a login done the way the reference
-//! Python client does it, and a raw HTTP/1.1 exchange for byte-exact assertions.
+//! The simulator every test talks to: on `127.0.0.1:0` under the made-up domain `een.test`,
+//! reached through the names `login.een.test` and `c000.een.test`, and a login done the way the
+//! reference Python client does it.
 
-// Each test binary uses a different part of this module.
-#![allow(dead_code, unreachable_pub)]
-
-use std::net::SocketAddr;
-
-use een_gallery::sim::{self, DEMO_PASSWORD, DEMO_USERNAME, SimConfig, SimHandle};
+use een_gallery::sim::{self, DEMO_PASSWORD, DEMO_USERNAME, Faults, SimConfig, SimHandle};
 use reqwest::header::SET_COOKIE;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
+/// The simulator's base domain in every test.
 pub const DOMAIN: &str = "een.test";
+/// The simulator's login host under [`DOMAIN`].
 pub const LOGIN_HOST: &str = "login.een.test";
+/// The simulator's cluster host under [`DOMAIN`], where API calls go after login.
 pub const CLUSTER_HOST: &str = "c000.een.test";
 
 /// The demo simulator with base domain `een.test`.
@@ -29,6 +26,11 @@ pub async fn sim_with(f: impl FnOnce(&mut SimConfig)) -> SimHandle {
     };
     f(&mut config);
     sim::spawn(config).await.expect("simulator starts")
+}
+
+/// The demo simulator with base domain `een.test` and `faults` from the start.
+pub async fn sim_with_faults(faults: Faults) -> SimHandle {
+    sim_with(|config| config.faults = faults).await
 }
 
 /// A client that resolves both simulator host names to the simulator, with no cookie jar and
@@ -107,66 +109,4 @@ pub async fn get(client: &reqwest::Client, url: Url, key: &str) -> reqwest::Resp
         .send()
         .await
         .expect("the simulator answers")
-}
-
-/// A response read straight off the socket.
-#[derive(Debug)]
-pub struct RawResponse {
-    /// `HTTP/1.1 401 session expired`.
-    pub status_line: String,
-    /// Header lines as sent (names lowercased for lookup).
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl RawResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn headers_named(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
-
-/// Sends one raw HTTP/1.1 request (`Connection: close` is added) and reads the whole answer.
-pub async fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> RawResponse {
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connects");
-    let mut request = head
-        .trim_end_matches("\r\n")
-        .replace('\n', "\r\n")
-        .replace("\r\r", "\r");
-    request.push_str(&format!(
-        "\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    ));
-    stream.write_all(request.as_bytes()).await.expect("writes");
-    stream.write_all(body).await.expect("writes body");
-    let mut bytes = Vec::new();
-    stream.read_to_end(&mut bytes).await.expect("reads");
-    let split = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a header block");
-    let head = String::from_utf8(bytes[..split].to_vec()).expect("ASCII head");
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default().to_owned();
-    let headers = lines
-        .filter_map(|l| l.split_once(": "))
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect();
-    RawResponse {
-        status_line,
-        headers,
-        body: bytes[split + 4..].to_vec(),
-    }
 }
