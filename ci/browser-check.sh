@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Browser stage of CI: installs Debian's Chromium and chromedriver (if missing), then runs the
-# end-to-end browser tests (tests/browser.rs) and fails if any scenario fails.
+# end-to-end browser tests (tests/browser/) and fails if any scenario fails.
 #
 # Idempotent: a machine that already has both packages skips the install. The tests start the
 # gallery in-process in demo mode; set EEN_GALLERY_URL=http://host:port to test a running one

@@ -1,4 +1,4 @@
-//! The client's error type.
+//! The one error every backend reports, with the variants a caller acts on.
 
 use std::sync::Arc;
 

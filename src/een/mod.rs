@@ -1,22 +1,14 @@
-//! A typed EEN API v1 client that keeps a session alive. Knows nothing of axum or HTML.
+//! Eagle Eye Networks: the domain types the layers above work with, the one [`Error`] every
+//! backend reports, and the backend seam, [`Backend`]. Knows nothing of axum or HTML.
 //!
-//! Built from the wire specification (`een-api-v1.md`, sections 1–8): login is authenticate
-//! then authorize, the session key travels as an explicit `Cookie: auth_key=…` header, API calls
-//! go to the branded cluster host, and the device list is an array of positional rows.
+//! Each EEN API is a folder of its own ([`v1`] today); a backend turns its wire format into
+//! the domain types here, so nothing above `een` changes when a backend is added.
 
-mod client;
-mod config;
+mod backend;
 mod error;
-mod rows;
-mod session;
-mod status;
 mod types;
-mod wire;
+pub mod v1;
 
-pub use crate::timestamp::{EenTimestamp, ParseTimestampError};
-pub use client::{Client, SessionState};
-pub use config::ClientConfig;
+pub use backend::Backend;
 pub use error::{AccountProblem, Error};
-pub use types::{
-    Before, Camera, CameraStatus, DeviceKind, Esn, Image, ParseEsnError, ServiceStatus,
-};
+pub use types::{Before, Camera, CameraStatus, Esn, Image, ParseEsnError};

@@ -1,10 +1,10 @@
-//! Domain types that cross the client boundary.
+//! Domain types: what every backend answers in, and all the layers above `een` see.
 
 use std::fmt;
 use std::str::FromStr;
 
 use bytes::Bytes;
-use jiff::tz::{Offset, TimeZone};
+use jiff::tz::TimeZone;
 
 use crate::timestamp::EenTimestamp;
 
@@ -41,7 +41,8 @@ impl fmt::Display for Esn {
     }
 }
 
-/// A camera's overall status, decoded from the `device_status` bitmask as EEN documents it.
+/// A camera's overall status, as EEN documents it (v1 decodes it from the `device_status`
+/// bitmask).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum CameraStatus {
     /// Registered, on and streaming.
@@ -63,126 +64,17 @@ impl CameraStatus {
     }
 }
 
-/// What kind of device a row describes.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum DeviceKind {
-    /// A camera.
-    Camera,
-    /// A bridge.
-    Bridge,
-    /// A multiview camera (has channel children).
-    MultiviewCamera,
-    /// Any other type string.
-    Other(String),
-}
-
-impl DeviceKind {
-    /// From the device list's type column.
-    pub fn from_wire(s: &str) -> Self {
-        match s {
-            "camera" => Self::Camera,
-            "bridge" => Self::Bridge,
-            "multiview_camera" => Self::MultiviewCamera,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-
-    /// Whether this kind produces images. The 2023 docs add `mobile_camera` and `mca_camera`,
-    /// so any `*_camera` type counts.
-    pub fn is_camera(&self) -> bool {
-        match self {
-            Self::Camera | Self::MultiviewCamera => true,
-            Self::Bridge => false,
-            Self::Other(s) => s.ends_with("_camera"),
-        }
-    }
-}
-
-/// The device's service status.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum ServiceStatus {
-    /// `ATTD`: attached to the account.
-    Attached,
-    /// `IGND`: discovered, not attached.
-    Unattached,
-    /// `IDLE`.
-    Idle,
-    /// `ERSE`.
-    Erase,
-    /// Anything else.
-    Other(String),
-}
-
-impl ServiceStatus {
-    /// From the device list's service status column.
-    pub fn from_wire(s: &str) -> Self {
-        match s {
-            "ATTD" => Self::Attached,
-            "IGND" => Self::Unattached,
-            "IDLE" => Self::Idle,
-            "ERSE" => Self::Erase,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-
-/// A device from the device list.
-#[derive(Clone, Debug, PartialEq)]
+/// A camera the gallery can show, as every backend describes it.
+#[derive(Clone, Debug)]
 pub struct Camera {
     /// Its id.
     pub esn: Esn,
     /// Its name.
     pub name: String,
-    /// Camera, bridge, ...
-    pub kind: DeviceKind,
-    /// Attached or not.
-    pub service_status: ServiceStatus,
-    /// Decoded status.
+    /// Whether it delivers pictures now, and if not, why.
     pub status: CameraStatus,
-    /// Whether it is recording.
-    pub recording: bool,
-    /// IANA time zone name, if known.
-    pub timezone: Option<String>,
-    /// UTC offset in seconds, if known.
-    pub utc_offset: Option<i32>,
-    /// Bridges that see it (or, for a bridge, its cameras).
-    pub bridges: Vec<Esn>,
-    /// Tags.
-    pub tags: Vec<String>,
-    /// The account it belongs to (8 digits), if EEN says.
-    pub account_id: Option<String>,
-    /// The raw `device_status` bitmask, for diagnostics.
-    pub device_status: u64,
-    /// For a channel of a multiview camera: the parent camera.
-    pub parent_esn: Option<Esn>,
-    /// For a channel of a multiview camera: the channel's label, e.g. `Channel 3`.
-    pub child_camera_view: Option<String>,
-    /// Whether another account shares this camera with us.
-    pub is_shared: bool,
-    /// The owning account's name, if EEN says.
-    pub owner_account_name: Option<String>,
-}
-
-impl Camera {
-    /// The camera's local time zone: its IANA zone if known, else its fixed UTC offset, else
-    /// UTC.
-    pub fn time_zone(&self) -> TimeZone {
-        self.timezone
-            .as_deref()
-            .and_then(|name| TimeZone::get(name).ok())
-            .or_else(|| {
-                self.utc_offset
-                    .and_then(|secs| Offset::from_seconds(secs).ok())
-                    .map(TimeZone::fixed)
-            })
-            .unwrap_or(TimeZone::UTC)
-    }
-
-    /// Whether this is a camera attached to the account, the only kind that has previews to
-    /// show (bridges and discovered-but-unattached cameras have none).
-    pub fn is_attached_camera(&self) -> bool {
-        self.kind.is_camera() && self.service_status == ServiceStatus::Attached
-    }
+    /// Its local time zone (UTC when EEN does not say), for captions in local time.
+    pub time_zone: TimeZone,
 }
 
 /// A preview image and the time it was taken.
@@ -207,27 +99,6 @@ pub enum Before {
 mod tests {
     use super::*;
 
-    fn camera(timezone: Option<&str>, utc_offset: Option<i32>) -> Camera {
-        Camera {
-            esn: "1000c4ae".parse().unwrap(),
-            name: "Lobby".into(),
-            kind: DeviceKind::Camera,
-            service_status: ServiceStatus::Attached,
-            status: CameraStatus::Online,
-            recording: false,
-            timezone: timezone.map(str::to_owned),
-            utc_offset,
-            bridges: Vec::new(),
-            tags: Vec::new(),
-            account_id: None,
-            device_status: 0x16_8037,
-            parent_esn: None,
-            child_camera_view: None,
-            is_shared: false,
-            owner_account_name: None,
-        }
-    }
-
     #[test]
     fn esn_is_eight_hex_digits_stored_lowercase() {
         let esn: Esn = "1000C4AE".parse().unwrap();
@@ -245,38 +116,5 @@ mod tests {
         ] {
             assert_eq!(bad.parse::<Esn>(), Err(ParseEsnError), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn time_zone_falls_back_to_the_offset_then_utc() {
-        let ts: EenTimestamp = "20190409024212.149".parse().unwrap();
-        let local = |c: &Camera| ts.in_zone(&c.time_zone()).strftime("%H:%M").to_string();
-        // EEN still sends old link names such as US/Central.
-        assert_eq!(local(&camera(Some("US/Central"), Some(-18000))), "21:42");
-        assert_eq!(local(&camera(Some("Europe/Berlin"), None)), "04:42");
-        assert_eq!(local(&camera(Some("Not/AZone"), Some(3600))), "03:42");
-        assert_eq!(local(&camera(None, Some(-7 * 3600))), "19:42");
-        assert_eq!(local(&camera(None, Some(999_999_999))), "02:42");
-        assert_eq!(local(&camera(None, None)), "02:42");
-    }
-
-    #[test]
-    fn attached_cameras_only() {
-        assert!(camera(None, None).is_attached_camera());
-        let mut c = camera(None, None);
-        c.kind = DeviceKind::Bridge;
-        assert!(!c.is_attached_camera());
-        c.kind = DeviceKind::from_wire("mobile_camera");
-        assert!(c.is_attached_camera());
-        c.service_status = ServiceStatus::from_wire("IGND");
-        assert!(!c.is_attached_camera());
-        assert_eq!(
-            DeviceKind::from_wire("multiview_camera"),
-            DeviceKind::MultiviewCamera
-        );
-        assert_eq!(
-            ServiceStatus::from_wire("XYZ"),
-            ServiceStatus::Other("XYZ".into())
-        );
     }
 }

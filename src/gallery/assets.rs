@@ -3,8 +3,9 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::AppError;
-use crate::gallery::extract::{Path, Query};
+use super::cache_policy::{self, FAVICON, IMMUTABLE, PLACEHOLDER, UNVERSIONED_ASSET};
+use super::error::AppError;
+use super::extract::{Path, Query};
 
 /// The stylesheet.
 pub const STYLE_CSS: &str = include_str!("../../static/style.css");
@@ -78,12 +79,12 @@ pub async fn serve(
     let asset = ASSETS
         .iter()
         .find(|a| a.name == name)
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::PageNotFound)?;
     let version = format!("{:016x}", asset.version);
     let cache_control = if query.v.as_deref() == Some(version.as_str()) {
-        "public, max-age=31536000, immutable"
+        IMMUTABLE
     } else {
-        "public, max-age=300"
+        UNVERSIONED_ASSET
     };
     Ok((
         [
@@ -91,10 +92,7 @@ pub async fn serve(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(asset.content_type),
             ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static(cache_control),
-            ),
+            (header::CACHE_CONTROL, cache_policy::header(cache_control)),
         ],
         asset.body,
     )
@@ -110,10 +108,7 @@ pub async fn favicon() -> Response {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("image/svg+xml"),
             ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=86400"),
-            ),
+            (header::CACHE_CONTROL, cache_policy::header(FAVICON)),
         ],
         FAVICON_SVG,
     )
@@ -130,10 +125,7 @@ pub fn placeholder_response(status: axum::http::StatusCode) -> Response {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("image/svg+xml"),
             ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=10"),
-            ),
+            (header::CACHE_CONTROL, cache_policy::header(PLACEHOLDER)),
         ],
         PLACEHOLDER_SVG,
     )

@@ -2,7 +2,7 @@
 
 use axum::extract::FromRequestParts;
 
-use crate::error::AppError;
+use super::error::AppError;
 
 /// `axum::extract::Path` answering a malformed path with a 404 page.
 #[derive(Debug, FromRequestParts)]

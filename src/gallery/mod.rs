@@ -1,30 +1,96 @@
-//! The web gallery: routes, pages and image responses.
+//! The HTTP application: routes, the error page, handlers, view models, assets, and each
+//! route's cache policy. Knows the cache layer's outcomes and the domain types only, never an
+//! EEN error or wire format.
+//!
+//! - [`app`]: the whole router with its layers; [`router`] and [`ops_router`] list the routes;
+//! - `state`: [`AppState`] and [`Settings`];
+//! - `error`: [`AppError`](error::AppError), the error page;
+//! - `handlers`: `pages` (grid, camera), `images` (by timestamp, latest preview), `ops`;
+//! - `views`: the view models and templates; `jpeg`: reading a JPEG's size for them;
+//! - `assets`: the compiled-in stylesheet and images; `cache_policy`: every `Cache-Control`.
 
 pub mod assets;
+pub mod cache_policy;
+pub mod error;
 pub mod extract;
 pub mod handlers;
-pub mod pages;
+pub mod jpeg;
+pub mod state;
+pub mod views;
 
-use askama::Template;
+use std::time::Duration;
+
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
-use crate::error::ErrorInfo;
 use crate::metrics::Metrics;
-use crate::state::AppState;
+use crate::telemetry;
+pub use state::{AppState, Settings};
+
+/// Longest a request may run; pages stop waiting for images long before this (the page
+/// deadline), so it only catches the unexpected and bounds the shutdown drain.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The pages can load only their own CSS and images: no scripts, frames or forms.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self'; \
+     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// The whole HTTP application: gallery routes, error pages, health and metrics endpoints.
+pub fn app(state: AppState) -> Router {
+    let gallery = router()
+        .fallback(handlers::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::error_pages,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            count_requests,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(telemetry::request_span::<axum::body::Body>)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        );
+    // Probes are frequent and boring: they stay out of the request log and the metrics.
+    gallery
+        .merge(ops_router())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            html_only_csp,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .with_state(state)
+}
 
 /// The gallery's pages, images and assets.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(handlers::grid))
-        .route("/cameras/{esn}", get(handlers::camera))
-        .route("/cameras/{esn}/preview.jpg", get(handlers::preview))
-        .route("/cameras/{esn}/images/{file}", get(handlers::image))
+        .route("/", get(handlers::pages::grid))
+        .route("/cameras/{esn}", get(handlers::pages::camera))
+        .route("/cameras/{esn}/preview.jpg", get(handlers::images::preview))
+        .route("/cameras/{esn}/images/{file}", get(handlers::images::image))
         .route("/static/{name}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
 }
@@ -32,39 +98,20 @@ pub fn router() -> Router<AppState> {
 /// Health and metrics endpoints for orchestrators.
 pub fn ops_router() -> Router<AppState> {
     Router::new()
-        .route("/healthz", get(handlers::healthz))
-        .route("/readyz", get(handlers::readyz))
-        .route("/metrics", get(handlers::metrics))
+        .route("/healthz", get(handlers::ops::healthz))
+        .route("/readyz", get(handlers::ops::readyz))
+        .route("/metrics", get(handlers::ops::metrics))
 }
 
-/// Replaces the plain-text body of an [`AppError`](crate::error::AppError) response with the
-/// styled error page (which needs the state for the demo banner).
-pub async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let Some(info) = response.extensions_mut().remove::<ErrorInfo>() else {
-        return response;
-    };
-    let page = pages::ErrorPage {
-        layout: pages::Layout::new(state.settings.demo, state.health.status()),
-        status: info.status.as_u16(),
-        title: info.title,
-        detail: info.detail,
-    };
-    match page.render() {
-        Ok(html) => {
-            let (mut parts, _) = response.into_parts();
-            parts.headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            parts.headers.remove(header::CONTENT_LENGTH);
-            Response::from_parts(parts, Body::from(html))
-        }
-        Err(error) => {
-            tracing::error!(error = %error, "error page failed to render; answering plain text");
-            response
-        }
-    }
+/// The policy goes on HTML pages only: a browser shows an image opened on its own in a
+/// generated page styled inline, which a `style-src 'self'` policy on the image would break.
+fn html_only_csp(response: &Response) -> Option<HeaderValue> {
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    is_html.then(|| HeaderValue::from_static(CONTENT_SECURITY_POLICY))
 }
 
 /// Counts requests by route template and status.

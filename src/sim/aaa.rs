@@ -127,7 +127,7 @@ fn user_json(state: &SimState, user: &User, now: Timestamp) -> Value {
         .collect();
     let tz = jiff::tz::TimeZone::get("America/Chicago").unwrap_or(jiff::tz::TimeZone::UTC);
     let utc_offset = tz.to_offset(now).seconds();
-    let last_login = crate::EenTimestamp::from_timestamp(now).to_string();
+    let last_login = crate::timestamp::EenTimestamp::from_timestamp(now).to_string();
     let pairs: Vec<(&str, Value)> = vec![
         ("access_period", json!([])),
         ("account_map_lines", json!({})),

@@ -15,7 +15,7 @@ use super::seed::RESTRICTED_ESN;
 use super::server::{CameraAssets, Ctx, SimState};
 use super::wire::{ApiError, g_json, hex_id, http_date, put};
 use super::{Endpoint, Faults, UnknownCameraAnswer};
-use crate::EenTimestamp;
+use crate::timestamp::EenTimestamp;
 
 /// The most entries one list answer holds; larger counts are clamped (never an error).
 pub const MAX_LIST_COUNT: usize = 10_000;

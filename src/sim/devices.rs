@@ -9,7 +9,7 @@ use super::UnknownCameraAnswer;
 use super::seed::{Device, DeviceKind, RESTRICTED_ESN};
 use super::server::{Ctx, SimState};
 use super::wire::{ApiError, g_json, pretty_json};
-use crate::EenTimestamp;
+use crate::timestamp::EenTimestamp;
 
 fn reject_unknown(state: &SimState, ctx: &Ctx, allowed: &[&str]) -> Result<(), ApiError> {
     match ctx.query.unknown_key(allowed) {

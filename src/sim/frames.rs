@@ -29,7 +29,7 @@ use jiff::ZonedDateTime;
 use jiff::tz::TimeZone;
 use moka::sync::Cache;
 
-use crate::EenTimestamp;
+use crate::timestamp::EenTimestamp;
 
 /// JPEG quality: small files (about 10 KiB at 320x240) that still keep the 8x8 text legible.
 const QUALITY: u8 = 80;

@@ -96,7 +96,7 @@ impl TimeParam {
             Some(b'-') => (-1, &value[1..]),
             _ => {
                 return value
-                    .parse::<crate::EenTimestamp>()
+                    .parse::<crate::timestamp::EenTimestamp>()
                     .map(|ts| Self::At(ts.as_millis()))
                     .map_err(|_| bad());
             }

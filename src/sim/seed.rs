@@ -272,7 +272,7 @@ fn attached_at(name: &str) -> String {
     let h = hash_str(&format!("{name}/attached"));
     let base = 1_451_606_400_000i64; // 2016-01-01
     let ms = base + i64::try_from(h % (3 * 365 * 86_400_000)).unwrap_or(0);
-    crate::EenTimestamp::from_millis(ms - ms % 1000).to_string()
+    crate::timestamp::EenTimestamp::from_millis(ms - ms % 1000).to_string()
 }
 
 /// All rows of the demo account, in device-list order.

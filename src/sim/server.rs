@@ -70,7 +70,7 @@ impl std::fmt::Debug for SimState {
 
 impl SimState {
     pub(crate) fn new(config: SimConfig, shutdown: watch::Receiver<bool>) -> Self {
-        let started_ms = crate::EenTimestamp::now().as_millis();
+        let started_ms = crate::timestamp::EenTimestamp::now().as_millis();
         let interval_ms = i64::try_from(config.preview_interval.as_millis()).unwrap_or(i64::MAX);
         let retention_ms = i64::try_from(config.retention.as_millis()).unwrap_or(i64::MAX);
         let devices = demo_devices();

@@ -1,0 +1,272 @@
+//! The image cache, with the memory of what EEN says is missing.
+//!
+//! Images are keyed by camera and timestamp and never change, so they stay cached until the
+//! byte budget evicts them. Concurrent misses for one key make one EEN call (moka's
+//! `try_get_with`). A page fetches its images with at most [`PAGE_FETCH_PERMITS`](super::PAGE_FETCH_PERMITS) in flight and
+//! stops waiting at its deadline (see `fetch`). EEN answering "not found" (a camera without
+//! images, a timestamp with no frame) is cached too, for [`MISSING_TTL`], so a camera without
+//! images does not cost an EEN call per view.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use moka::future::Cache;
+use tokio::time::Instant;
+
+use super::fetch::{self, Fetch};
+use super::health::Health;
+use super::trouble::{Failure, SharedError};
+use crate::een::{self, Backend, Before, Esn, Image};
+use crate::metrics::Metrics;
+use crate::timestamp::EenTimestamp;
+
+/// How long EEN's "not found" for an image or a latest preview is believed.
+pub const MISSING_TTL: Duration = Duration::from_secs(10);
+
+/// Estimated per-entry overhead of the cache on top of the image bytes.
+const ENTRY_OVERHEAD: usize = 96;
+
+/// An image's identity: its camera and its timestamp.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ImageKey {
+    /// The camera.
+    pub esn: Esn,
+    /// When the frame was taken.
+    pub timestamp: EenTimestamp,
+}
+
+/// What EEN recently said does not exist.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Missing {
+    /// No frame at this timestamp.
+    Image(ImageKey),
+    /// No latest preview of this camera.
+    Latest(Esn),
+}
+
+/// The image cache. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Images {
+    een: Backend,
+    health: Health,
+    metrics: Metrics,
+    cache: Cache<ImageKey, Bytes>,
+    latest: Cache<Esn, Image>,
+    missing: Cache<Missing, ()>,
+}
+
+impl Images {
+    /// A cache holding at most `capacity_bytes` of images; a camera's latest preview is reused
+    /// for `latest_max_age`.
+    pub fn new(
+        een: Backend,
+        health: Health,
+        metrics: Metrics,
+        capacity_bytes: u64,
+        latest_max_age: Duration,
+    ) -> Self {
+        let cache = Cache::builder()
+            .name("images")
+            .max_capacity(capacity_bytes)
+            .weigher(|_key: &ImageKey, bytes: &Bytes| {
+                u32::try_from(bytes.len() + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+            })
+            .build();
+        // The latest previews share their bytes with `cache`; this only maps a camera to its
+        // newest frame for a few seconds, so a wall of viewers makes one EEN call per camera.
+        let latest = Cache::builder()
+            .name("latest-previews")
+            .max_capacity(10_000)
+            .time_to_live(latest_max_age)
+            .build();
+        let missing = Cache::builder()
+            .name("missing-images")
+            .max_capacity(10_000)
+            .time_to_live(MISSING_TTL)
+            .build();
+        Self {
+            een,
+            health,
+            metrics,
+            cache,
+            latest,
+            missing,
+        }
+    }
+
+    /// The image at `timestamp`, from the cache or from EEN.
+    pub async fn image(&self, esn: &Esn, timestamp: EenTimestamp) -> Result<Bytes, SharedError> {
+        let key = ImageKey {
+            esn: esn.clone(),
+            timestamp,
+        };
+        if let Some(bytes) = self.cache.get(&key).await {
+            self.metrics.image_cache_hit();
+            return Ok(bytes);
+        }
+        let missing = Missing::Image(key.clone());
+        if self.missing.contains_key(&missing) {
+            self.metrics.image_cache_hit();
+            return Err(Arc::new(een::Error::NotFound));
+        }
+        self.metrics.image_cache_miss();
+        let result = self
+            .cache
+            .try_get_with(key, async {
+                self.health.gate()?;
+                let result = self.een.preview(esn, timestamp).await;
+                self.health.record_image_call("preview", &result);
+                result.map(|image| image.bytes)
+            })
+            .await;
+        self.remember_missing(&result, missing).await;
+        result
+    }
+
+    async fn remember_missing<T>(&self, result: &Result<T, SharedError>, missing: Missing) {
+        if let Err(error) = result
+            && matches!(**error, een::Error::NotFound)
+        {
+            self.missing.insert(missing, ()).await;
+        }
+    }
+
+    /// Timestamps of up to `count` previews before `before`, newest first, asked of EEN no
+    /// longer than until `deadline`.
+    pub async fn list(
+        &self,
+        esn: &Esn,
+        before: Before,
+        count: u32,
+        deadline: Instant,
+    ) -> Result<Vec<EenTimestamp>, Failure> {
+        fetch::within(deadline, async {
+            self.health.gate()?;
+            let result = self.een.list_previews(esn, before, count).await;
+            self.health.record_image_call("list_previews", &result);
+            result
+        })
+        .await
+    }
+
+    /// The image at `timestamp` if it is cached, without calling EEN.
+    pub async fn cached(&self, esn: &Esn, timestamp: EenTimestamp) -> Option<Bytes> {
+        let key = ImageKey {
+            esn: esn.clone(),
+            timestamp,
+        };
+        self.cache.get(&key).await
+    }
+
+    /// The camera's latest preview. It is also stored under its own timestamp, so pages can
+    /// link to the immutable timestamped URL.
+    pub async fn latest(&self, esn: &Esn) -> Result<Image, SharedError> {
+        let missing = Missing::Latest(esn.clone());
+        if self.missing.contains_key(&missing) {
+            return Err(Arc::new(een::Error::NotFound));
+        }
+        let result = self
+            .latest
+            .try_get_with(esn.clone(), async {
+                self.health.gate()?;
+                let result = self.een.latest_preview(esn).await;
+                self.health.record_image_call("latest_preview", &result);
+                let image = result?;
+                let key = ImageKey {
+                    esn: esn.clone(),
+                    timestamp: image.timestamp,
+                };
+                self.cache.insert(key, image.bytes.clone()).await;
+                Ok(image)
+            })
+            .await;
+        self.remember_missing(&result, missing).await;
+        result
+    }
+
+    /// The image at `timestamp`, waited for until `deadline`; a late fetch goes on in the
+    /// background and lands in the cache.
+    pub async fn image_until(
+        &self,
+        esn: Esn,
+        timestamp: EenTimestamp,
+        deadline: Instant,
+    ) -> Fetch<Bytes> {
+        let this = self.clone();
+        fetch::detached(deadline, async move { this.image(&esn, timestamp).await }).await
+    }
+
+    /// The camera's latest preview, waited for until `deadline`; a late fetch goes on in the
+    /// background and lands in the cache.
+    pub async fn latest_until(&self, esn: Esn, deadline: Instant) -> Fetch<Image> {
+        let this = self.clone();
+        fetch::detached(deadline, async move { this.latest(&esn).await }).await
+    }
+
+    /// Fetches one camera's images, at most [`PAGE_FETCH_PERMITS`](super::PAGE_FETCH_PERMITS) at a time, and returns
+    /// what arrived by `deadline`, in the order asked.
+    pub async fn fetch_page(
+        &self,
+        esn: &Esn,
+        timestamps: &[EenTimestamp],
+        deadline: Instant,
+    ) -> Vec<Fetch<Bytes>> {
+        let mut outcomes = Vec::with_capacity(timestamps.len());
+        let mut misses = Vec::new();
+        for (index, &timestamp) in timestamps.iter().enumerate() {
+            // Cache hits need no permit; only the misses queue for one.
+            match self.cached(esn, timestamp).await {
+                Some(bytes) => {
+                    self.metrics.image_cache_hit();
+                    outcomes.push(Fetch::Ready(bytes));
+                }
+                None => {
+                    outcomes.push(Fetch::Late);
+                    misses.push((index, timestamp));
+                }
+            }
+        }
+        let fetched = fetch::bounded(misses, deadline, |timestamp| {
+            let this = self.clone();
+            let esn = esn.clone();
+            async move { this.image(&esn, timestamp).await }
+        })
+        .await;
+        for (index, outcome) in fetched {
+            outcomes[index] = outcome;
+        }
+        outcomes
+    }
+
+    /// Fetches the latest preview of each camera, at most [`PAGE_FETCH_PERMITS`](super::PAGE_FETCH_PERMITS) at a time,
+    /// and returns what arrived by `deadline`, in the order asked.
+    pub async fn fetch_latest(&self, cameras: &[Esn], deadline: Instant) -> Vec<Fetch<Image>> {
+        let mut outcomes = Vec::with_capacity(cameras.len());
+        let mut jobs = Vec::new();
+        for (index, esn) in cameras.iter().enumerate() {
+            // A fresh preview needs no task and no permit: a busy grid is mostly these.
+            match self.latest.get(esn).await {
+                Some(image) => outcomes.push(Fetch::Ready(image)),
+                None => {
+                    outcomes.push(Fetch::Late);
+                    jobs.push((index, esn.clone()));
+                }
+            }
+        }
+        let fetched = fetch::bounded(jobs, deadline, |esn| {
+            let this = self.clone();
+            async move { this.latest(&esn).await }
+        })
+        .await;
+        for (index, outcome) in fetched {
+            outcomes[index] = outcome;
+        }
+        outcomes
+    }
+
+    /// Bytes currently held (for `/metrics`).
+    pub fn weighted_size(&self) -> u64 {
+        self.cache.weighted_size()
+    }
+}

@@ -1,0 +1,75 @@
+//! The keeper: the background task that (re)connects to EEN.
+//!
+//! The server starts before EEN answers; the keeper logs in with backoff and probes again
+//! whenever the login or the camera list fails in a way that says EEN is gone (the health
+//! status leaves [`Status::Ready`]), so the gallery recovers by itself.
+
+use std::time::Duration;
+
+use super::directory::Directory;
+use super::health::{Health, Status};
+use crate::een::Backend;
+
+/// Backoff bounds of the keeper.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    /// First wait after a failure.
+    pub initial: Duration,
+    /// Longest wait.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Spawns the task that keeps a session: it logs in (and loads the camera list) whenever the
+/// status is not [`Status::Ready`], retrying with exponential backoff until it works.
+pub fn spawn_keeper(
+    een: Backend,
+    directory: Directory,
+    health: Health,
+    backoff: Backoff,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut changes = health.subscribe();
+        let mut wait = backoff.initial;
+        loop {
+            if changes.wait_for(|s| *s != Status::Ready).await.is_err() {
+                return;
+            }
+            if connect(&een, &directory, &health).await {
+                wait = backoff.initial;
+            } else {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(backoff.max);
+            }
+        }
+    })
+}
+
+/// One attempt: log in if there is no session, then refresh the camera list (which proves the
+/// session works and warms the list for the first page view).
+async fn connect(een: &Backend, directory: &Directory, health: &Health) -> bool {
+    if !een.is_connected() {
+        let login = een.connect().await;
+        health.record_login(&login);
+        if let Err(error) = login {
+            tracing::warn!(error = %error, "EEN login failed");
+            // A login failure that says nothing about EEN as a whole still is not a session.
+            return false;
+        }
+    }
+    match directory.refresh().await {
+        Ok(_) => true,
+        Err(error) => {
+            tracing::warn!(error = %error, "EEN camera list failed");
+            false
+        }
+    }
+}

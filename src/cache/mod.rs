@@ -1,0 +1,27 @@
+//! The middle layer between the gallery and EEN: what is kept, for how long, and what a
+//! failure means.
+//!
+//! - `directory`: the camera list (stale-while-revalidate, single flight, failure memory);
+//! - `images`: the image cache (byte-bounded, single flight) and what EEN said is missing;
+//! - `fetch`: fetching against a deadline, at most [`PAGE_FETCH_PERMITS`] per page;
+//! - `health`: how the gallery stands with EEN ([`Status`]), for `/readyz` and the pages;
+//! - `keeper`: the background task that (re)connects, with [`Backoff`];
+//! - `trouble`: the outcomes the gallery renders ([`Fetch`], [`Failure`], [`Trouble`]), so
+//!   nothing above this layer needs to know EEN's errors.
+//!
+//! It calls EEN through [`een::Backend`](crate::een::Backend) only, and imports nothing of
+//! the gallery.
+
+mod directory;
+mod fetch;
+mod health;
+mod images;
+mod keeper;
+mod trouble;
+
+pub use directory::{CameraList, Directory};
+pub use fetch::{Fetch, PAGE_FETCH_PERMITS};
+pub use health::{Health, Status};
+pub use images::{ImageKey, Images, MISSING_TTL};
+pub use keeper::{Backoff, spawn_keeper};
+pub use trouble::{Failure, SharedError, Trouble};

@@ -1,0 +1,81 @@
+//! The backend seam: one variant per EEN API, all answering in domain types.
+//!
+//! An enum rather than a trait object: the set of backends is closed and ours, a `match`
+//! dispatches statically and keeps the calls plain `async fn`s (no boxed futures, no generics
+//! threaded through the cache layer and the gallery), and the compiler lists every method a
+//! new variant must answer. See `docs/ARCHITECTURE.md`.
+
+use super::{Before, Camera, Error, Esn, Image, v1};
+use crate::timestamp::EenTimestamp;
+
+/// The EEN account the gallery shows, reached through one of EEN's APIs. Cheap to clone:
+/// clones share the session and the connection pool.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// EEN API v1: username and password, a session key, positional device rows.
+    V1(v1::Client),
+}
+
+impl From<v1::Client> for Backend {
+    fn from(client: v1::Client) -> Self {
+        Backend::V1(client)
+    }
+}
+
+impl Backend {
+    /// Connects now (logs in), even right after EEN refused the credentials; otherwise calls
+    /// connect on first use.
+    pub async fn connect(&self) -> Result<(), Error> {
+        match self {
+            Backend::V1(client) => client.login().await,
+        }
+    }
+
+    /// Whether a connection (a session) is established.
+    pub fn is_connected(&self) -> bool {
+        match self {
+            Backend::V1(client) => client.session_state() == v1::SessionState::LoggedIn,
+        }
+    }
+
+    /// The cameras the gallery can show: attached cameras, without bridges or devices that
+    /// were discovered but not attached to the account.
+    pub async fn cameras(&self) -> Result<Vec<Camera>, Error> {
+        match self {
+            Backend::V1(client) => client.cameras().await.map(v1::attached_cameras),
+        }
+    }
+
+    /// The newest preview of a camera.
+    pub async fn latest_preview(&self, esn: &Esn) -> Result<Image, Error> {
+        match self {
+            Backend::V1(client) => client.latest_preview(esn).await,
+        }
+    }
+
+    /// Timestamps of up to `count` previews strictly before `before`, newest first.
+    pub async fn list_previews(
+        &self,
+        esn: &Esn,
+        before: Before,
+        count: u32,
+    ) -> Result<Vec<EenTimestamp>, Error> {
+        match self {
+            Backend::V1(client) => client.list_previews(esn, before, count).await,
+        }
+    }
+
+    /// The preview at exactly `timestamp`.
+    pub async fn preview(&self, esn: &Esn, timestamp: EenTimestamp) -> Result<Image, Error> {
+        match self {
+            Backend::V1(client) => client.preview(esn, timestamp).await,
+        }
+    }
+
+    /// Ends the connection (logs out); the next call connects again.
+    pub async fn disconnect(&self) -> Result<(), Error> {
+        match self {
+            Backend::V1(client) => client.logout().await,
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The retry funnel every call goes through: one deadline per call, re-login on 401, backoff
+//! with jitter on 429, 502, 503, 504 and transport errors, EEN's `Retry-After` honoured.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tracing::{Instrument, field};
+
+use super::transport::{Reply, endpoint};
+use super::{Client, wire};
+use crate::een::{Error, Esn};
+
+/// What one call is, for tracing and for the retry rules.
+/// What one call is, for tracing and for the retry rules.
+#[derive(Clone, Copy)]
+pub(super) struct Op<'a> {
+    pub(super) endpoint: &'static str,
+    pub(super) esn: Option<&'a Esn>,
+    /// Asks for "now": EEN may briefly answer 400 `no matching asset` to these.
+    pub(super) now_relative: bool,
+}
+
+impl Op<'static> {
+    pub(super) fn new(endpoint: &'static str) -> Self {
+        Op {
+            endpoint,
+            esn: None,
+            now_relative: false,
+        }
+    }
+}
+
+impl Client {
+    /// Runs one public call in its tracing span, within the overall deadline.
+    pub(super) async fn call<T, F, Fut>(&self, op: Op<'_>, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(Instant) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let span = tracing::info_span!(
+            "een",
+            endpoint = op.endpoint,
+            esn = field::Empty,
+            duration_ms = field::Empty,
+        );
+        if let Some(esn) = op.esn {
+            span.record("esn", esn.as_str());
+        }
+        let started = Instant::now();
+        let deadline = started + self.inner.config.call_deadline;
+        let result = tokio::time::timeout_at(deadline, work(deadline))
+            .instrument(span.clone())
+            .await
+            .unwrap_or(Err(Error::Timeout));
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        span.record("duration_ms", duration_ms);
+        span.in_scope(|| match &result {
+            Ok(_) => tracing::debug!("EEN call done"),
+            Err(Error::NotFound) => tracing::debug!("EEN has no such item"),
+            Err(error) => tracing::warn!(%error, "EEN call failed"),
+        });
+        result
+    }
+
+    /// An authenticated GET with the session rules and retries: log in lazily; a 401 on a
+    /// session that just started is retried as is, any other 401 logs in again (once per
+    /// call, one login for all callers); 429/502/503/504 and transport errors back off and
+    /// retry; a `now` request's 400 `no matching asset` is retried once.
+    pub(super) async fn get(
+        &self,
+        op: Op<'_>,
+        deadline: Instant,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Reply, Error> {
+        let max_retries = self.inner.config.max_retries;
+        let mut session = self.session(None, deadline).await?;
+        let mut retries = 0;
+        let mut logged_in_again = false;
+        let mut asset_retried = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt = attempt.saturating_add(1);
+            if let Some(newer) = self
+                .inner
+                .sessions
+                .current()
+                .filter(|s| s.generation > session.generation)
+            {
+                session = newer;
+            }
+            let url = endpoint(&session.api_base, path, query)?;
+            // Judged at send time: a 401 to a request sent before the session ever worked may
+            // be EEN still propagating it, even if a concurrent call succeeded meanwhile.
+            let propagating = session.may_be_propagating();
+            let span = tracing::debug_span!("attempt", n = attempt, status = field::Empty);
+            let outcome = self
+                .inner
+                .transport
+                .get(url, &session.cookie)
+                .instrument(span.clone())
+                .await;
+            let reply = match outcome {
+                Ok(reply) => reply,
+                Err(error) if error.is_transient() && retries < max_retries => {
+                    retries += 1;
+                    tracing::info!(%error, attempt, "EEN request failed; retrying");
+                    self.backoff(retries, None, deadline, error).await?;
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
+            let status = reply.status.as_u16();
+            span.record("status", status);
+            match status {
+                200..=299 => {
+                    session.confirm();
+                    return Ok(reply);
+                }
+                401 if propagating && retries < max_retries => {
+                    retries += 1;
+                    tracing::info!(attempt, "new session not accepted yet; retrying");
+                    self.backoff(retries, None, deadline, Error::SessionExpired)
+                        .await?;
+                }
+                401 if !logged_in_again => {
+                    logged_in_again = true;
+                    tracing::info!(attempt, "session rejected; logging in again");
+                    session = self.session(Some(session.generation), deadline).await?;
+                }
+                401 => return Err(Error::SessionExpired),
+                429 | 502 | 503 | 504 => {
+                    let error = if status == 429 {
+                        Error::RateLimited
+                    } else {
+                        Error::Upstream(status)
+                    };
+                    if retries >= max_retries {
+                        return Err(error);
+                    }
+                    retries += 1;
+                    tracing::info!(attempt, status, "EEN asked to try again; backing off");
+                    let hint = wire::retry_after(&reply.headers);
+                    self.backoff(retries, hint, deadline, error).await?;
+                }
+                400 if wire::is_no_matching_asset(
+                    wire::server_message(&reply.headers, &reply.body).as_deref(),
+                ) =>
+                {
+                    session.confirm();
+                    if !op.now_relative || asset_retried {
+                        return Err(Error::NotFound);
+                    }
+                    asset_retried = true;
+                    tracing::info!(attempt, "no matching asset yet; retrying once");
+                    self.backoff(1, None, deadline, Error::NotFound).await?;
+                }
+                404 => {
+                    session.confirm();
+                    return Err(Error::NotFound);
+                }
+                s => return Err(Error::Upstream(s)),
+            }
+        }
+    }
+
+    /// Waits before retry number `retry`: exponential backoff with jitter, at least as long as
+    /// EEN asked. Gives up with `error` at once if the wait would pass the deadline.
+    pub(super) async fn backoff(
+        &self,
+        retry: u32,
+        at_least: Option<Duration>,
+        deadline: Instant,
+        error: Error,
+    ) -> Result<(), Error> {
+        let config = &self.inner.config;
+        let delay = jittered_backoff(config.backoff_base, config.backoff_max, retry)
+            .max(at_least.unwrap_or_default());
+        if Instant::now() + delay >= deadline {
+            return Err(error);
+        }
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+}
+
+/// Exponential backoff with "equal jitter": between half and all of `base * 2^(retry-1)`,
+/// capped at `max`, so that many clients retrying together spread out.
+fn jittered_backoff(base: Duration, max: Duration, retry: u32) -> Duration {
+    let exp = base
+        .saturating_mul(1 << retry.saturating_sub(1).min(16))
+        .min(max);
+    let half = exp / 2;
+    let half_nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
+    half + Duration::from_nanos(rand::random_range(0..=half_nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(1);
+        for retry in 1..=10 {
+            let exp = (base * 2u32.pow(retry - 1)).min(max);
+            for _ in 0..50 {
+                let d = jittered_backoff(base, max, retry);
+                assert!(d >= exp / 2 && d <= exp, "retry {retry}: {d:?}");
+            }
+        }
+        assert!(jittered_backoff(base, max, u32::MAX) <= max);
+    }
+}

@@ -1,0 +1,243 @@
+//! Small pieces of the v1 wire format: headers, cookies, error envelopes, list bodies.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, RETRY_AFTER, SET_COOKIE};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::timestamp::EenTimestamp;
+
+/// The frame time from `X-Ee-Timestamp: <type>-<ts>` (`preview-20190409024212.149`). The type
+/// is whatever precedes the first `-`; EEN timestamps themselves contain no `-`.
+pub(crate) fn frame_timestamp(headers: &HeaderMap) -> Option<EenTimestamp> {
+    let value = headers.get("x-ee-timestamp")?.to_str().ok()?;
+    parse_typed_timestamp(value)
+}
+
+fn parse_typed_timestamp(value: &str) -> Option<EenTimestamp> {
+    let (_kind, ts) = value.trim().split_once('-')?;
+    ts.parse().ok()
+}
+
+/// The session key from Authorize's `Set-Cookie` headers: `auth_key`, else the older
+/// `videobank_sessionid` (EEN sets both to the same value).
+pub(crate) fn session_key(headers: &HeaderMap) -> Option<SecretString> {
+    let cookies: Vec<&str> = headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    ["auth_key", "videobank_sessionid"]
+        .into_iter()
+        .find_map(|name| cookies.iter().find_map(|c| cookie_value(c, name)))
+        .map(|v| SecretString::from(v.to_owned()))
+}
+
+/// The value of cookie `name` in one `Set-Cookie` header, if it is that cookie and not empty.
+fn cookie_value<'a>(set_cookie: &'a str, name: &str) -> Option<&'a str> {
+    let pair = set_cookie.split(';').next()?;
+    let (n, v) = pair.split_once('=')?;
+    let v = v.trim().trim_matches('"');
+    (n.trim() == name && !v.is_empty()).then_some(v)
+}
+
+/// The reason EEN gives in an error answer: header `X-Ee-Server-Message`, else the `message`
+/// of the `{"status_code", "message", "data"}` envelope. Bodies that are not the envelope (an
+/// HTML page, nothing) give `None`.
+pub(crate) fn server_message(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        message: String,
+    }
+    headers
+        .get("x-ee-server-message")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            serde_json::from_slice::<Envelope>(body)
+                .ok()
+                .map(|e| e.message)
+        })
+}
+
+/// EEN's answer when an image or list has nothing at the asked time. Observed as a transient
+/// 400 right after login for `now`-relative requests (spec §4.5).
+pub(crate) fn is_no_matching_asset(message: Option<&str>) -> bool {
+    message.is_some_and(|m| m.trim().eq_ignore_ascii_case("no matching asset"))
+}
+
+/// `Retry-After` as a delay: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let wait = at.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
+/// JPEG data starts with the SOI marker.
+pub(crate) fn is_jpeg(body: &[u8]) -> bool {
+    body.starts_with(&[0xFF, 0xD8])
+}
+
+/// Why an image list body was rejected.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct BadList;
+
+/// Parses `/asset/list/image` (`[{"t":"PRFR","s":"20181001000000.045"}, ...]`) into frame times,
+/// newest first, without duplicates. Entries of another type (thumbnails) or with an unparsable
+/// time are skipped; a body that is not a JSON array is an error.
+pub(crate) fn parse_image_list(body: &[u8]) -> Result<Vec<EenTimestamp>, BadList> {
+    #[derive(Deserialize)]
+    struct Item {
+        t: Option<String>,
+        s: Option<String>,
+    }
+    let items: Vec<serde_json::Value> = serde_json::from_slice(body).map_err(|_| BadList)?;
+    let mut out: Vec<EenTimestamp> = items
+        .into_iter()
+        .filter_map(|v| serde_json::from_value::<Item>(v).ok())
+        .filter(|item| item.t.as_deref().is_none_or(|t| t == "PRFR"))
+        .filter_map(|item| item.s?.parse().ok())
+        .collect();
+    // The docs say a negative count returns entries "sorted in reverse order"; sort anyway
+    // rather than trust an [INF] reading of that.
+    out.sort_unstable_by(|a, b| b.cmp(a));
+    out.dedup();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+    use secrecy::ExposeSecret;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn frame_timestamp_splits_at_the_first_dash() {
+        let ts = |v: &str| frame_timestamp(&headers(&[("x-ee-timestamp", v)]));
+        let want: EenTimestamp = "20190409024212.149".parse().unwrap();
+        assert_eq!(ts("preview-20190409024212.149"), Some(want));
+        assert_eq!(ts("thumb-20190409024212.149"), Some(want));
+        assert_eq!(ts("video-20190409024212.149"), Some(want));
+        assert_eq!(ts(" preview-20190409024212.149 "), Some(want));
+        assert_eq!(ts("unknown"), None);
+        assert_eq!(ts("preview-"), None);
+        assert_eq!(ts("preview-now"), None);
+        assert_eq!(ts("preview-2019-04-09"), None);
+        assert_eq!(ts("20190409024212.149"), None);
+        assert_eq!(frame_timestamp(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn session_key_from_the_real_set_cookie_headers() {
+        let h = headers(&[
+            (
+                "set-cookie",
+                "auth_key=c000~4533aa65833bda257aa4d5900530a8e6; Domain=.eagleeyenetworks.com; expires=Tue, 09-Apr-2019 06:37:25 GMT; httponly; Max-Age=14399; Path=/",
+            ),
+            (
+                "set-cookie",
+                "videobank_sessionid=c000~4533aa65833bda257aa4d5900530a8e6; Domain=.eagleeyenetworks.com; expires=Tue, 09-Apr-2019 06:37:25 GMT; httponly; Max-Age=14399; Path=/",
+            ),
+        ]);
+        let key = session_key(&h).unwrap();
+        assert_eq!(key.expose_secret(), "c000~4533aa65833bda257aa4d5900530a8e6");
+    }
+
+    #[test]
+    fn session_key_prefers_auth_key_and_falls_back() {
+        let h = headers(&[
+            ("set-cookie", "videobank_sessionid=old; Path=/"),
+            ("set-cookie", "tfa_key=zzz; Path=/"),
+            ("set-cookie", "auth_key=new; Path=/"),
+        ]);
+        assert_eq!(session_key(&h).unwrap().expose_secret(), "new");
+        let h = headers(&[("set-cookie", "videobank_sessionid=c001~4facf3b0; Path=/")]);
+        assert_eq!(session_key(&h).unwrap().expose_secret(), "c001~4facf3b0");
+        let h = headers(&[
+            ("set-cookie", "auth_key=; Path=/"),
+            ("set-cookie", "x_auth_key=1"),
+        ]);
+        assert!(session_key(&h).is_none());
+        assert!(session_key(&HeaderMap::new()).is_none());
+    }
+
+    #[test]
+    fn server_message_from_header_or_envelope() {
+        let body = br#"{"status_code": 400, "message": "no matching asset", "data": null }"#;
+        let msg = server_message(&HeaderMap::new(), body);
+        assert!(is_no_matching_asset(msg.as_deref()));
+        let h = headers(&[("x-ee-server-message", "session expired")]);
+        assert_eq!(server_message(&h, b"").as_deref(), Some("session expired"));
+        assert_eq!(
+            server_message(&HeaderMap::new(), b"<html>oops</html>"),
+            None
+        );
+        assert!(!is_no_matching_asset(Some("bad request")));
+        assert!(!is_no_matching_asset(None));
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let h = headers(&[("retry-after", "3")]);
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        let h = headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]);
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(120);
+        let date = jiff::fmt::rfc2822::to_string(&later.to_zoned_datetime(jiff::tz::TimeZone::UTC))
+            .unwrap();
+        let wait = retry_after(&headers(&[("retry-after", &date)])).unwrap();
+        assert!(wait > Duration::from_secs(60) && wait <= Duration::from_secs(120));
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn jpeg_magic() {
+        assert!(is_jpeg(&[
+            0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'
+        ]));
+        assert!(!is_jpeg(b"<html>"));
+        assert!(!is_jpeg(&[0xFF]));
+        assert!(!is_jpeg(b""));
+    }
+
+    #[test]
+    fn image_lists_sorted_newest_first() {
+        let body = br#"[{"t":"PRFR","s":"20181001000000.045"},{"t":"PRFR","s":"20181001000002.045"},
+            {"t":"PRTH","s":"20181001000003.000"},{"t":"PRFR","s":"garbage"},{"s":"20181001000001.045"},
+            {"t":"PRFR","s":"20181001000002.045"},42,{"t":"PRFR"}]"#;
+        let list: Vec<String> = parse_image_list(body)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            list,
+            [
+                "20181001000002.045",
+                "20181001000001.045",
+                "20181001000000.045"
+            ]
+        );
+        assert_eq!(parse_image_list(b"[]").unwrap(), vec![]);
+        assert_eq!(
+            parse_image_list(b"[{\"t\":\"PRFR\",\"s\":\"2018"),
+            Err(BadList)
+        );
+        assert_eq!(parse_image_list(b"<html></html>"), Err(BadList));
+        assert_eq!(parse_image_list(b"{}"), Err(BadList));
+    }
+}

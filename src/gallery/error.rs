@@ -1,0 +1,242 @@
+//! The one error type of the HTTP layer, named by what the user sees, and the error page.
+//!
+//! `AppError` turns into a response carrying an [`ErrorInfo`]; the [`error_pages`] middleware
+//! renders that as the styled page (it knows whether the demo banner is due). The user sees a
+//! status, a title and a sentence; causes go to the log once, never to the page.
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::cache_policy;
+use super::state::AppState;
+use super::views::{ErrorPage, Layout};
+use crate::cache::{Failure, Trouble};
+
+/// Results of handlers.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No such route (or nothing at this address).
+    #[error("page not found")]
+    PageNotFound,
+    /// The camera id is malformed, or no attached camera has it.
+    #[error("camera not found")]
+    CameraNotFound,
+    /// A timestamp in the URL is not `YYYYMMDDhhmmss.mmm`.
+    #[error("malformed timestamp")]
+    BadTimestamp,
+    /// Some other part of the request is malformed; says which.
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    /// EEN could not be reached or timed out.
+    #[error("EEN unreachable")]
+    EenUnreachable(#[source] Failure),
+    /// EEN rejected the configured credentials, or the account cannot log in.
+    #[error("EEN rejected the credentials")]
+    EenCredentials(#[source] Failure),
+    /// EEN is rate limiting us.
+    #[error("EEN rate limit")]
+    EenBusy(#[source] Failure),
+    /// EEN answered something unexpected.
+    #[error("unexpected answer from EEN")]
+    EenBadAnswer(#[source] Failure),
+    /// A page template failed to render.
+    #[error("template rendering failed")]
+    Render(#[from] askama::Error),
+}
+
+/// What the error page shows; attached to error responses as an extension.
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// A short headline.
+    pub title: &'static str,
+    /// One or two sentences for the user.
+    pub detail: &'static str,
+}
+
+impl AppError {
+    /// The status and what to tell the user.
+    pub fn info(&self) -> ErrorInfo {
+        let (status, title, detail) = match self {
+            AppError::PageNotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing at this address.",
+            ),
+            AppError::CameraNotFound => (
+                StatusCode::NOT_FOUND,
+                "Camera not found",
+                "There is no camera with this id on the account.",
+            ),
+            AppError::BadTimestamp => (
+                StatusCode::BAD_REQUEST,
+                "Malformed timestamp",
+                "Image times look like 20240501140312.000 (UTC, to the millisecond).",
+            ),
+            AppError::BadRequest(_) => (
+                StatusCode::BAD_REQUEST,
+                "Bad request",
+                "Part of this address is malformed.",
+            ),
+            AppError::EenUnreachable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Eagle Eye Networks is unreachable",
+                "The gallery cannot reach Eagle Eye Networks right now. It keeps trying by \
+                 itself; reload in a moment.",
+            ),
+            AppError::EenCredentials(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Eagle Eye Networks rejected the credentials",
+                "Eagle Eye Networks does not accept the username and password this gallery is \
+                 configured with. The operator needs to fix the configuration.",
+            ),
+            AppError::EenBusy(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Eagle Eye Networks is busy",
+                "Eagle Eye Networks asked the gallery to slow down. Reload in a moment.",
+            ),
+            AppError::EenBadAnswer(_) => (
+                StatusCode::BAD_GATEWAY,
+                "Unexpected answer from Eagle Eye Networks",
+                "Eagle Eye Networks answered in a way the gallery does not understand.",
+            ),
+            AppError::Render(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The page could not be shown.",
+            ),
+        };
+        ErrorInfo {
+            status,
+            title,
+            detail,
+        }
+    }
+}
+
+impl From<Failure> for AppError {
+    fn from(failure: Failure) -> Self {
+        match failure.trouble() {
+            Trouble::Missing => AppError::PageNotFound,
+            Trouble::Rejected => AppError::EenCredentials(failure),
+            Trouble::Unreachable => AppError::EenUnreachable(failure),
+            Trouble::Busy => AppError::EenBusy(failure),
+            Trouble::BadAnswer => AppError::EenBadAnswer(failure),
+        }
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(_: PathRejection) -> Self {
+        AppError::PageNotFound
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(_: QueryRejection) -> Self {
+        AppError::BadRequest("query")
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let info = self.info();
+        if info.status.is_server_error() {
+            // Display only: causes may carry upstream URLs, which must not reach the log.
+            let cause = std::error::Error::source(&self).map(ToString::to_string);
+            tracing::error!(status = info.status.as_u16(), error = %self, cause, "request failed");
+        } else {
+            tracing::debug!(status = info.status.as_u16(), error = %self, "request rejected");
+        }
+        // Plain text until the error-page middleware swaps in the styled page.
+        let mut response = (
+            info.status,
+            [
+                (
+                    header::CACHE_CONTROL,
+                    cache_policy::header(cache_policy::NO_STORE),
+                ),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                ),
+            ],
+            format!("{}\n\n{}\n", info.title, info.detail),
+        )
+            .into_response();
+        response.extensions_mut().insert(info);
+        response
+    }
+}
+
+/// Replaces the plain-text body of an [`AppError`] response with the styled error page
+/// (which needs the state for the demo banner).
+pub async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let Some(info) = response.extensions_mut().remove::<ErrorInfo>() else {
+        return response;
+    };
+    let page = ErrorPage {
+        layout: Layout::new(state.settings.demo, state.health.status()),
+        status: info.status.as_u16(),
+        title: info.title,
+        detail: info.detail,
+    };
+    match page.render() {
+        Ok(html) => {
+            let (mut parts, _) = response.into_parts();
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(html))
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "error page failed to render; answering plain text");
+            response
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(trouble: Trouble) -> ErrorInfo {
+        AppError::from(Failure::for_test(trouble)).info()
+    }
+
+    #[test]
+    fn upstream_troubles_map_to_statuses_that_say_which() {
+        assert_eq!(info(Trouble::Missing).status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            info(Trouble::Unreachable).status,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(info(Trouble::Busy).status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(info(Trouble::BadAnswer).status, StatusCode::BAD_GATEWAY);
+        let rejected = info(Trouble::Rejected);
+        let unreachable = info(Trouble::Unreachable);
+        assert_eq!(rejected.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_ne!(rejected.title, unreachable.title);
+    }
+
+    #[test]
+    fn the_log_names_the_cause() {
+        let failure = Failure::for_test(Trouble::Unreachable);
+        let cause = failure.to_string();
+        let error = AppError::from(failure);
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(source, Some(cause));
+    }
+}

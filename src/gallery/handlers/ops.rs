@@ -1,0 +1,47 @@
+//! The endpoints for orchestrators: liveness, readiness, metrics.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+
+use crate::cache::Status;
+use crate::gallery::cache_policy::{self, NO_STORE};
+use crate::gallery::state::AppState;
+
+/// `GET /healthz`: the process serves HTTP.
+pub async fn healthz() -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, cache_policy::header(NO_STORE))],
+        "ok\n",
+    )
+}
+
+/// `GET /readyz`: 200 once an EEN session works; 503 (saying why) before that and while EEN
+/// is unreachable or rejects the credentials.
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let status = state.health.status();
+    let code = if status == Status::Ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        [(header::CACHE_CONTROL, cache_policy::header(NO_STORE))],
+        format!("{}\n", status.describe()),
+    )
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, cache_policy::header(NO_STORE)),
+        ],
+        state.metrics.render(state.images.weighted_size()),
+    )
+}

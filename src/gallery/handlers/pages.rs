@@ -1,0 +1,274 @@
+//! The pages: the grid of cameras and one camera's recent images.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use bytes::Bytes;
+use jiff::tz::TimeZone;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::seq::IndexedRandom;
+use rand::{RngExt, SeedableRng};
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use super::{layout, parse_esn, parse_timestamp};
+use crate::cache::{Fetch, Trouble};
+use crate::een::{Before, Camera, Esn, Image};
+use crate::gallery::assets::PLACEHOLDER_SIZE;
+use crate::gallery::cache_policy;
+use crate::gallery::error::{AppError, Result};
+use crate::gallery::extract::{Path, Query};
+use crate::gallery::jpeg::jpeg_size;
+use crate::gallery::state::AppState;
+use crate::gallery::views::{self, CameraPage, Frame, GridPage, ImageView, StatusView, Tile};
+use crate::timestamp::EenTimestamp;
+
+/// Cameras on the grid.
+pub const GRID_SIZE: usize = 9;
+/// Images on a camera page.
+pub const PAGE_SIZE: u32 = 20;
+
+/// Query of the grid.
+#[derive(Debug, Deserialize)]
+pub struct GridQuery {
+    seed: Option<String>,
+}
+
+/// `GET /`: [`GRID_SIZE`] attached cameras chosen at random (or by `?seed=`), each with its
+/// latest preview.
+pub async fn grid(
+    State(state): State<AppState>,
+    Query(query): Query<GridQuery>,
+) -> Result<Response> {
+    let deadline = Instant::now() + state.settings.page_deadline;
+    let seed = match query.seed.as_deref().filter(|s| !s.is_empty()) {
+        Some(seed) => seed.parse().map_err(|_| AppError::BadRequest("seed"))?,
+        None => new_seed(),
+    };
+    let cameras = state.directory.get(deadline).await?;
+    let chosen = choose(cameras.attached(), seed);
+    let previews = state.images.fetch_latest(&chosen, deadline).await;
+    // Placeholders take the size of the previews that arrived, so the tiles line up.
+    let size = previews
+        .iter()
+        .find_map(|f| match f {
+            Fetch::Ready(image) => jpeg_size(&image.bytes),
+            _ => None,
+        })
+        .unwrap_or(PLACEHOLDER_SIZE);
+    let now = EenTimestamp::now();
+    let tiles = chosen
+        .iter()
+        .zip(previews)
+        .filter_map(|(esn, preview)| Some(tile(cameras.camera(esn)?, preview, now, size)))
+        .collect::<Vec<_>>();
+    let total = cameras.attached().len();
+    let page = GridPage {
+        layout: layout(&state),
+        summary: format!(
+            "{} of {total} camera{}, chosen at random.",
+            tiles.len(),
+            if total == 1 { "" } else { "s" }
+        ),
+        tiles,
+        shuffle_href: format!("/?seed={}", new_seed()),
+        permalink_href: format!("/?seed={seed}"),
+    };
+    html(&page)
+}
+
+/// A fresh seed, short enough to read in a URL.
+fn new_seed() -> u64 {
+    rand::rng().random_range(1..1_000_000_000)
+}
+
+/// The seeded choice. The list is sorted by id and the generator is a named algorithm, so a
+/// seed picks the same cameras (in the same order) on every replica and after restarts.
+fn choose(attached: &[Esn], seed: u64) -> Vec<Esn> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    attached.sample(&mut rng, GRID_SIZE).cloned().collect()
+}
+
+fn tile(camera: &Camera, preview: Fetch<Image>, now: EenTimestamp, size: (u16, u16)) -> Tile {
+    let alt = format!("Latest image from {}", camera.name);
+    let (image, age) = match preview {
+        Fetch::Ready(image) => {
+            let (width, height) = jpeg_size(&image.bytes).unwrap_or(size);
+            let view = ImageView {
+                src: views::image_href(&camera.esn, image.timestamp),
+                width,
+                height,
+                alt,
+                state: "ready",
+            };
+            (view, views::age(now, image.timestamp))
+        }
+        Fetch::Missing => (
+            ImageView::placeholder(alt, "none", size),
+            "No images".to_owned(),
+        ),
+        Fetch::Failed(_) => (
+            ImageView::placeholder(alt, "failed", size),
+            "Image unavailable".to_owned(),
+        ),
+        Fetch::Late => (
+            ImageView::placeholder(alt, "late", size),
+            "Image still loading".to_owned(),
+        ),
+    };
+    Tile {
+        esn: camera.esn.to_string(),
+        name: camera.name.clone(),
+        href: views::camera_href(&camera.esn),
+        status: StatusView::from(camera.status),
+        image,
+        age,
+    }
+}
+
+/// Query of the camera page.
+#[derive(Debug, Deserialize)]
+pub struct CameraQuery {
+    before: Option<String>,
+}
+
+/// `GET /cameras/{esn}`: the camera's last [`PAGE_SIZE`] images (before `?before=`), newest
+/// first, captioned in the camera's local time.
+pub async fn camera(
+    State(state): State<AppState>,
+    Path(esn): Path<String>,
+    Query(query): Query<CameraQuery>,
+) -> Result<Response> {
+    let deadline = Instant::now() + state.settings.page_deadline;
+    // Both parse before anything reaches EEN.
+    let esn = parse_esn(&esn)?;
+    let before = match query.before.as_deref().filter(|s| !s.is_empty()) {
+        Some(text) => Some(parse_timestamp(text)?),
+        None => None,
+    };
+    let cameras = state.directory.get(deadline).await?;
+    let camera = cameras.camera(&esn).ok_or(AppError::CameraNotFound)?;
+    let before_at = before.map_or(Before::Now, Before::At);
+    let listing = state
+        .images
+        .list(&esn, before_at, PAGE_SIZE, deadline)
+        .await;
+    let timestamps = match listing {
+        Err(failure) if failure.trouble() == Trouble::Missing => Vec::new(),
+        listed => listed?,
+    };
+    let fetched = state.images.fetch_page(&esn, &timestamps, deadline).await;
+
+    let tz = &camera.time_zone;
+    // Late images take the size of the ones that arrived, so the page does not jump.
+    let size = fetched
+        .iter()
+        .find_map(|f| match f {
+            Fetch::Ready(bytes) => jpeg_size(bytes),
+            _ => None,
+        })
+        .unwrap_or(PLACEHOLDER_SIZE);
+    let frames = timestamps
+        .iter()
+        .zip(fetched)
+        .map(|(&timestamp, fetch)| frame(camera, tz, timestamp, fetch, size))
+        .collect::<Vec<_>>();
+    // EEN may answer fewer than asked although older images exist, so any non-empty page
+    // links to the one before its oldest image; only an empty page is known to be the end.
+    let older_href = timestamps
+        .last()
+        .map(|oldest| format!("/cameras/{esn}?before={oldest}"));
+    let page = CameraPage {
+        layout: layout(&state),
+        name: camera.name.clone(),
+        status: StatusView::from(camera.status),
+        time_zone: views::time_zone_label(tz, EenTimestamp::now()),
+        frames,
+        empty_message: if before.is_some() {
+            "There are no older images of this camera."
+        } else {
+            "This camera has no images."
+        },
+        older_href,
+        newest_href: before.map(|_| views::camera_href(&esn)),
+    };
+    html(&page)
+}
+
+fn frame(
+    camera: &Camera,
+    tz: &TimeZone,
+    timestamp: EenTimestamp,
+    fetch: Fetch<Bytes>,
+    size: (u16, u16),
+) -> Frame {
+    let (caption, datetime) = views::caption(timestamp, tz);
+    let href = views::image_href(&camera.esn, timestamp);
+    let alt = format!("{} at {caption}", camera.name);
+    let (image, note) = match fetch {
+        Fetch::Ready(bytes) => {
+            let (width, height) = jpeg_size(&bytes).unwrap_or(size);
+            let image = ImageView {
+                src: href.clone(),
+                width,
+                height,
+                alt,
+                state: "ready",
+            };
+            (image, None)
+        }
+        Fetch::Missing | Fetch::Failed(_) => (
+            ImageView::placeholder(alt, "failed", size),
+            Some("(unavailable)"),
+        ),
+        Fetch::Late => (
+            ImageView::placeholder(alt, "late", size),
+            Some("(still loading; open it or reload)"),
+        ),
+    };
+    Frame {
+        timestamp: timestamp.to_string(),
+        href,
+        image,
+        caption,
+        datetime,
+        note,
+    }
+}
+
+/// Renders a page; pages show live data, so no cache keeps them.
+fn html(page: &impl Template) -> Result<Response> {
+    let no_store = cache_policy::header(cache_policy::NO_STORE);
+    Ok(([(header::CACHE_CONTROL, no_store)], Html(page.render()?)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esns(n: usize) -> Vec<Esn> {
+        (0..n)
+            .map(|i| format!("{:08x}", 0x1000_0000 + i).parse().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_seed_picks_the_same_distinct_cameras() {
+        let all = esns(40);
+        let first = choose(&all, 42);
+        assert_eq!(first.len(), GRID_SIZE);
+        assert_eq!(choose(&all, 42), first);
+        let mut unique = first.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), GRID_SIZE);
+        assert_ne!(choose(&all, 43), first);
+    }
+
+    #[test]
+    fn fewer_cameras_than_tiles_shows_them_all() {
+        assert_eq!(choose(&esns(4), 7).len(), 4);
+        assert!(choose(&[], 7).is_empty());
+    }
+}

@@ -1,0 +1,113 @@
+//! The state shared by every request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::{self, Backoff, Directory, Health, Images};
+use crate::config::Config;
+use crate::een::Backend;
+use crate::metrics::Metrics;
+
+/// Tunables of the gallery and its cache layer (the EEN client has its own).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Whether the cameras come from the built-in simulator (shows the demo banner).
+    pub demo: bool,
+    /// Byte budget of the image cache.
+    pub image_cache_bytes: u64,
+    /// How long the camera list is fresh.
+    pub camera_list_ttl: Duration,
+    /// After the camera list failed to load, how long page views wait before asking again.
+    pub camera_list_retry_after: Duration,
+    /// How long a page waits for its images.
+    pub page_deadline: Duration,
+    /// How long a latest preview is reused and cached by browsers.
+    pub latest_preview_max_age: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            demo: false,
+            image_cache_bytes: 64 * 1024 * 1024,
+            camera_list_ttl: Duration::from_secs(30),
+            camera_list_retry_after: Duration::from_secs(5),
+            page_deadline: Duration::from_secs(4),
+            latest_preview_max_age: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Settings {
+    /// The settings a configuration asks for.
+    pub fn from_config(config: &Config, demo: bool) -> Self {
+        Self {
+            demo,
+            image_cache_bytes: config.image_cache_bytes(),
+            camera_list_ttl: config.camera_list_ttl(),
+            camera_list_retry_after: Settings::default().camera_list_retry_after,
+            page_deadline: config.page_deadline(),
+            latest_preview_max_age: config.latest_preview_max_age(),
+        }
+    }
+}
+
+/// Everything handlers need. Cheap to clone: every field is a handle.
+///
+/// Handlers go through the cache layer (`directory`, `images`, `health`); the backend is
+/// here for the keeper and for tests that ask EEN directly.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The EEN account.
+    pub een: Backend,
+    /// The cached camera list.
+    pub directory: Directory,
+    /// The image cache.
+    pub images: Images,
+    /// How the gallery stands with EEN.
+    pub health: Health,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    /// Tunables.
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// Wires the layers together. Makes no EEN call; see [`AppState::spawn_keeper`].
+    pub fn new(een: impl Into<Backend>, settings: Settings) -> Self {
+        let een = een.into();
+        let metrics = Metrics::default();
+        let health = Health::new(metrics.clone());
+        let directory = Directory::new(
+            een.clone(),
+            health.clone(),
+            settings.camera_list_ttl,
+            settings.camera_list_retry_after,
+        );
+        let images = Images::new(
+            een.clone(),
+            health.clone(),
+            metrics.clone(),
+            settings.image_cache_bytes,
+            settings.latest_preview_max_age,
+        );
+        Self {
+            een,
+            directory,
+            images,
+            health,
+            metrics,
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// Starts the background task that logs in (with backoff) and reconnects after failures.
+    pub fn spawn_keeper(&self, backoff: Backoff) -> tokio::task::JoinHandle<()> {
+        cache::spawn_keeper(
+            self.een.clone(),
+            self.directory.clone(),
+            self.health.clone(),
+            backoff,
+        )
+    }
+}

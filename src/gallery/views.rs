@@ -1,0 +1,251 @@
+//! View models: the page templates and the display-ready values they render. Nothing here
+//! knows EEN's wire formats: the handlers turn domain types into these strings.
+
+use askama::Template;
+use jiff::tz::TimeZone;
+
+use super::assets;
+use crate::cache::Status;
+use crate::een::{CameraStatus, Esn};
+use crate::timestamp::EenTimestamp;
+
+/// What every page shows around its content.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// Show the "demo data" banner.
+    pub demo: bool,
+    /// A warning about EEN, when it is not ready.
+    pub notice: Option<&'static str>,
+    /// The stylesheet URL.
+    pub css_href: String,
+    /// The icon URL.
+    pub icon_href: String,
+}
+
+impl Layout {
+    /// The layout for the current mode and EEN status.
+    pub fn new(demo: bool, status: Status) -> Self {
+        Self {
+            demo,
+            notice: (status != Status::Ready).then(|| status.describe()),
+            css_href: assets::href("style.css"),
+            icon_href: assets::href("favicon.svg"),
+        }
+    }
+}
+
+/// A camera's status for display.
+#[derive(Clone, Debug)]
+pub struct StatusView {
+    /// "Online", "Offline" or "Off".
+    pub label: &'static str,
+    /// EEN's reason for an offline camera.
+    pub reason: Option<&'static str>,
+    /// CSS modifier: `online`, `offline` or `off`.
+    pub class: &'static str,
+}
+
+impl From<CameraStatus> for StatusView {
+    fn from(status: CameraStatus) -> Self {
+        let (label, reason, class) = match status {
+            CameraStatus::Online => ("Online", None, "online"),
+            CameraStatus::Offline => ("Offline", Some("not streaming"), "offline"),
+            CameraStatus::InternetOffline => {
+                ("Offline", Some("not connected to the cloud"), "offline")
+            }
+            CameraStatus::PasswordNeeded => ("Offline", Some("camera password needed"), "offline"),
+            CameraStatus::Off => ("Off", Some("turned off by a user"), "off"),
+        };
+        Self {
+            label,
+            reason,
+            class,
+        }
+    }
+}
+
+/// An `<img>`: always a URL on this server, with its size so the layout does not shift.
+#[derive(Clone, Debug)]
+pub struct ImageView {
+    /// Image URL.
+    pub src: String,
+    /// Intrinsic width.
+    pub width: u16,
+    /// Intrinsic height.
+    pub height: u16,
+    /// Alt text.
+    pub alt: String,
+    /// `ready`, `late`, `failed` or `none` (for tests and styling).
+    pub state: &'static str,
+}
+
+impl ImageView {
+    /// The placeholder, for an image that is `state`.
+    pub fn placeholder(alt: String, state: &'static str, size: (u16, u16)) -> Self {
+        Self {
+            src: assets::href("placeholder.svg"),
+            width: size.0,
+            height: size.1,
+            alt,
+            state,
+        }
+    }
+}
+
+/// One camera of the grid.
+#[derive(Clone, Debug)]
+pub struct Tile {
+    /// Camera id.
+    pub esn: String,
+    /// Camera name.
+    pub name: String,
+    /// Link to the camera page.
+    pub href: String,
+    /// Status.
+    pub status: StatusView,
+    /// Latest preview.
+    pub image: ImageView,
+    /// How old the preview is ("12 s ago"), or why there is none.
+    pub age: String,
+}
+
+/// `/`: a few cameras chosen at random.
+#[derive(Debug, Template)]
+#[template(path = "grid.html")]
+pub struct GridPage {
+    /// Frame.
+    pub layout: Layout,
+    /// The chosen cameras.
+    pub tiles: Vec<Tile>,
+    /// "9 of 31 cameras".
+    pub summary: String,
+    /// A new random choice.
+    pub shuffle_href: String,
+    /// This choice again.
+    pub permalink_href: String,
+}
+
+/// One image of a camera page.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    /// EEN timestamp (UTC), as in URLs.
+    pub timestamp: String,
+    /// Full-size image URL.
+    pub href: String,
+    /// The thumbnail.
+    pub image: ImageView,
+    /// Local time of the camera, e.g. "Tue 2024-05-01 14:03:12 CDT".
+    pub caption: String,
+    /// The same instant as RFC 3339 with the camera's UTC offset, for `<time datetime>`.
+    pub datetime: String,
+    /// Why the image is a placeholder, if it is.
+    pub note: Option<&'static str>,
+}
+
+/// `/cameras/{esn}`: one camera's recent images.
+#[derive(Debug, Template)]
+#[template(path = "camera.html")]
+pub struct CameraPage {
+    /// Frame.
+    pub layout: Layout,
+    /// Camera name.
+    pub name: String,
+    /// Status.
+    pub status: StatusView,
+    /// Time zone, e.g. "America/Chicago (UTC−05:00)".
+    pub time_zone: String,
+    /// Images, newest first.
+    pub frames: Vec<Frame>,
+    /// What to say when there are no images.
+    pub empty_message: &'static str,
+    /// The page of older images.
+    pub older_href: Option<String>,
+    /// The newest images, when paging back.
+    pub newest_href: Option<String>,
+}
+
+/// The styled error page.
+#[derive(Debug, Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// Frame.
+    pub layout: Layout,
+    /// HTTP status code.
+    pub status: u16,
+    /// Headline.
+    pub title: &'static str,
+    /// Explanation.
+    pub detail: &'static str,
+}
+
+/// "America/Chicago (UTC-05:00)" at `now`.
+pub fn time_zone_label(tz: &TimeZone, now: EenTimestamp) -> String {
+    let local = now.in_zone(tz);
+    let offset = local.strftime("%:z");
+    match tz.iana_name() {
+        Some(name) => format!("{name} (UTC{offset})"),
+        None => format!("UTC{offset}"),
+    }
+}
+
+/// The caption of a frame in the camera's local time.
+pub fn caption(timestamp: EenTimestamp, tz: &TimeZone) -> (String, String) {
+    let local = timestamp.in_zone(tz);
+    (
+        local.strftime("%a %Y-%m-%d %H:%M:%S %Z").to_string(),
+        local.strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
+    )
+}
+
+/// How long ago `then` was, e.g. "12 s ago", "3 min ago", "2 h ago", "4 d ago".
+pub fn age(now: EenTimestamp, then: EenTimestamp) -> String {
+    let seconds = (now.as_millis() - then.as_millis()) / 1000;
+    match seconds {
+        ..=0 => "just now".to_owned(),
+        1..60 => format!("{seconds} s ago"),
+        60..3600 => format!("{} min ago", seconds / 60),
+        3600..86_400 => format!("{} h ago", seconds / 3600),
+        _ => format!("{} d ago", seconds / 86_400),
+    }
+}
+
+/// URL of the camera page.
+pub fn camera_href(esn: &Esn) -> String {
+    format!("/cameras/{esn}")
+}
+
+/// URL of an image by timestamp.
+pub fn image_href(esn: &Esn, timestamp: EenTimestamp) -> String {
+    format!("/cameras/{esn}/images/{timestamp}.jpg")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> EenTimestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ages_read_naturally() {
+        let now = ts("20240501120000.000");
+        assert_eq!(age(now, ts("20240501115948.000")), "12 s ago");
+        assert_eq!(age(now, ts("20240501115700.000")), "3 min ago");
+        assert_eq!(age(now, ts("20240501100000.000")), "2 h ago");
+        assert_eq!(age(now, ts("20240427120000.000")), "4 d ago");
+        assert_eq!(age(now, ts("20240501120005.000")), "just now");
+    }
+
+    #[test]
+    fn captions_use_the_camera_zone() {
+        let tz = TimeZone::get("America/Chicago").unwrap();
+        let (text, datetime) = caption(ts("20240501190312.149"), &tz);
+        assert_eq!(text, "Wed 2024-05-01 14:03:12 CDT");
+        assert_eq!(datetime, "2024-05-01T14:03:12.149-05:00");
+        assert_eq!(
+            time_zone_label(&tz, ts("20240101000000.000")),
+            "America/Chicago (UTC-06:00)"
+        );
+    }
+}

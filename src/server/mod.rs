@@ -1,0 +1,116 @@
+//! Running the server: pick the backend (or the demo), build the state, serve, shut down
+//! cleanly. This is the wiring: the one module that knows every layer.
+
+pub mod demo;
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::cache::Backoff;
+use crate::config::{Config, Upstream};
+use crate::een::{Backend, v1};
+use crate::gallery::{AppState, Settings, app};
+
+/// How long logging out of EEN may take on the way out.
+const LOGOUT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Runs the gallery until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let (backend, simulator) = match config.upstream()? {
+        Upstream::Een {
+            base_url,
+            username,
+            password,
+        } => {
+            tracing::info!(base_url = %base_url, username = %username, "using EEN account");
+            let mut een_config = v1::ClientConfig::new(base_url, username, password);
+            tune(&config, &mut een_config);
+            let client = v1::Client::new(een_config).context("cannot build the EEN client")?;
+            (Backend::from(client), None)
+        }
+        Upstream::Demo => {
+            let simulator = demo::spawn_simulator()
+                .await
+                .context("cannot start the built-in EEN simulator")?;
+            tracing::warn!(
+                simulator = %simulator.base_url(),
+                "DEMO MODE: no EEN credentials configured, serving simulated cameras from the \
+                 built-in EEN simulator. Set EEN_USERNAME and EEN_PASSWORD (or \
+                 EEN_PASSWORD_FILE) to show a real account."
+            );
+            let mut een_config = demo::client_config(&simulator);
+            tune(&config, &mut een_config);
+            let backend = demo::backend(een_config).context("cannot build the EEN client")?;
+            (backend, Some(simulator))
+        }
+    };
+
+    let state = AppState::new(
+        backend.clone(),
+        Settings::from_config(&config, simulator.is_some()),
+    );
+    let keeper = state.spawn_keeper(Backoff::default());
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    tracing::info!(address = %listener.local_addr()?, "serving the gallery");
+
+    serve(
+        listener,
+        app(state),
+        crate::shutdown::signal(),
+        config.shutdown_timeout(),
+    )
+    .await
+    .context("server failed")?;
+
+    keeper.abort();
+    match tokio::time::timeout(LOGOUT_TIMEOUT, backend.disconnect()).await {
+        Ok(Ok(())) => tracing::info!("logged out of EEN"),
+        Ok(Err(error)) => tracing::warn!(error = %error, "EEN logout failed"),
+        Err(_) => tracing::warn!("EEN logout timed out"),
+    }
+    if let Some(simulator) = simulator {
+        simulator.shutdown().await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Applies the EEN client settings the configuration asks for.
+fn tune(config: &Config, een_config: &mut v1::ClientConfig) {
+    een_config.connect_timeout = config.een_connect_timeout();
+    een_config.request_timeout = config.een_request_timeout();
+    een_config.max_in_flight = config.een_max_in_flight;
+    // A call may retry; leave it room for at least two full requests.
+    een_config.call_deadline = een_config.call_deadline.max(een_config.request_timeout * 2);
+}
+
+/// Serves `app` until `shutdown` completes, then lets open requests finish for at most
+/// `drain` before returning.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> std::io::Result<()> {
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping.send(true);
+    });
+    tokio::select! {
+        result = server => result,
+        () = async move {
+            let _ = stopped.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(drain).await;
+        } => {
+            tracing::warn!(?drain, "requests still open after the drain time; stopping anyway");
+            Ok(())
+        }
+    }
+}

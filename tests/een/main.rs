@@ -1,0 +1,10 @@
+//! The EEN API v1 client over real HTTP: against the in-process simulator (request counts come
+//! from its own counters, SIM-62, so each test proves what went over the wire), against a
+//! deliberately odd EEN, and what it writes to the logs.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod client;
+mod logs;
+mod wire;
