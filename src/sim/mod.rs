@@ -28,6 +28,8 @@ mod config;
 mod devices;
 mod endpoint;
 pub(crate) mod frames;
+#[cfg(test)]
+mod golden;
 mod query;
 mod seed;
 mod server;
