@@ -12,10 +12,10 @@
 use tokio::sync::watch;
 
 use super::SimConfig;
-use super::devices::row;
-use super::seed::demo_devices;
-use super::server::SimState;
-use super::wire::pretty_json;
+use super::account::devices::demo_devices;
+use super::http::state::SimState;
+use super::v1::devices::row;
+use super::v1::wire::pretty_json;
 use crate::timestamp::EenTimestamp;
 
 /// FNV-1a over bytes: local to these tests so that they do not move with the code they check.
