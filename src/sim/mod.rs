@@ -19,12 +19,34 @@
 //!
 //! Like the real service it answers any `Host`; tests usually map `login.een.test` and
 //! `c000.een.test` to `127.0.0.1` and set `base_domain` to `een.test`.
+//!
+//! # Layout
+//!
+//! Folders by role; every API shares the account, frames, timelines, counters and state:
+//!
+//! | module | holds |
+//! |---|---|
+//! | `mod.rs` | [`spawn`], [`SimHandle`], the public re-exports |
+//! | `cli` | `een-gallery sim` |
+//! | `config` | [`SimConfig`], [`Faults`] |
+//! | `endpoint` | [`Endpoint`]: what stats count and faults target |
+//! | `account/` | the demo account: `devices` (rows, ESNs, names, time zones), `users`; [`SimCamera`] |
+//! | `frames/` | preview JPEGs: `canvas`, `scenes/`, `light`, `osd`, `jpeg`, the frame cache |
+//! | `timeline` | when each camera has a frame |
+//! | `hash` | the one stable hash every deterministic choice uses |
+//! | `stats` | counters and the request log |
+//! | `http/` | `state` (shared state, one parsed request), `query`, `body`, `dispatch` |
+//! | `v1/` | API v1: `auth` (sessions), `aaa`, `devices`, `assets`, `params`, `wire` |
+//!
+//! Imports flow one way: `http::dispatch` → the API folders (`v1/`) → `http::state` and the
+//! shared modules. Nothing but this file imports `dispatch`; nothing shared imports an API. A
+//! new API is a folder beside `v1/` and a branch in `http::dispatch`.
 
 mod account;
 mod cli;
 mod config;
 mod endpoint;
-pub(crate) mod frames;
+mod frames;
 #[cfg(test)]
 mod golden;
 mod hash;
