@@ -37,6 +37,7 @@
 //! | `stats` | counters and the request log |
 //! | `http/` | `state` (shared state, one parsed request), `query`, `body`, `dispatch` |
 //! | `v1/` | API v1: `auth` (sessions), `aaa`, `devices`, `assets`, `params`, `wire` |
+//! | `golden` | (tests) the demo account and a dozen frames, pinned bit for bit |
 //!
 //! Imports flow one way: `http::dispatch` → the API folders (`v1/`) → `http::state` and the
 //! shared modules. Nothing but this file imports `dispatch`; nothing shared imports an API. A
