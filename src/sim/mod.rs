@@ -19,89 +19,73 @@
 //!
 //! Like the real service it answers any `Host`; tests usually map `login.een.test` and
 //! `c000.een.test` to `127.0.0.1` and set `base_domain` to `een.test`.
+//!
+//! # Layout
+//!
+//! Folders by role; every API shares the account, frames, timelines, counters and state:
+//!
+//! | module | holds |
+//! |---|---|
+//! | `mod.rs` | [`spawn`], [`SimHandle`], the public re-exports |
+//! | `cli` | `een-gallery sim` |
+//! | `config` | [`SimConfig`], [`Faults`] |
+//! | `endpoint` | [`Endpoint`]: what stats count and faults target |
+//! | `account/` | the demo account: `devices` (rows, ESNs, names, time zones), `users`; [`SimCamera`] |
+//! | `frames/` | preview JPEGs: `canvas`, `scenes/`, `light`, `osd`, `jpeg`, the frame cache |
+//! | `timeline` | when each camera has a frame |
+//! | `recording` | a camera's timeline at its own cadence, minus the gaps it stopped recording |
+//! | `hash` | the one stable hash every deterministic choice uses |
+//! | `stats` | counters and the request log |
+//! | `http/` | `state` (shared state, one parsed request), `query`, `body`, `dispatch` |
+//! | `v1/` | API v1: `auth` (sessions), `aaa`, `devices`, `assets`, `params`, `wire` |
+//! | `v3/` | API v3: `oauth` (codes, tokens), `auth` (`/oauth2/*`), `consent`, `users`, `cameras`, `media`, `wire`, `stats`, `config`, `cli`, `handle` |
+//! | `golden` | (tests) the demo account and a dozen frames, pinned bit for bit |
+//!
+//! Imports flow one way: `http::dispatch` → the API folders (`v1/`, `v3/`) → `http::state` and the
+//! shared modules. Nothing but this file imports `dispatch`; nothing shared imports an API. A
+//! new API is a folder beside `v1/` and a branch in `http::dispatch`.
 
-mod aaa;
-mod assets;
-mod auth;
+mod account;
 mod cli;
 mod config;
-mod devices;
 mod endpoint;
-pub(crate) mod frames;
-mod query;
+mod frames;
+#[cfg(test)]
+mod golden;
+mod hash;
+mod http;
 mod recording;
-mod seed;
-mod server;
 mod stats;
 mod timeline;
+mod v1;
 pub(crate) mod v3;
-mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use url::Url;
 
-pub use assets::{DEFAULT_NEXT_TIMEOUT, MAX_LIST_COUNT, MAX_NEXT_TIMEOUT};
-pub use auth::LOGIN_STATE_USERS;
+pub use account::users::{DEMO_PASSWORD, DEMO_USERNAME, LOGIN_STATE_USERS};
+pub use account::{DeviceKind, RESTRICTED_ESN, SimCamera};
 pub use cli::{SimArgs, run_standalone};
 pub use config::{ErrorFault, Faults, SimConfig, UnknownCameraAnswer};
 pub use endpoint::Endpoint;
-pub use seed::{DeviceKind, RESTRICTED_ESN};
 pub use stats::{MAX_HOSTS, MAX_RECORDED_BODY, OTHER_HOSTS, RecordedRequest, Stats};
+pub use v1::assets::{DEFAULT_NEXT_TIMEOUT, MAX_LIST_COUNT, MAX_NEXT_TIMEOUT};
 pub use v3::{
     V3_DEMO_CLIENT_ID, V3_DEMO_CLIENT_SECRET, V3_DEMO_REDIRECT_URIS, V3Args, V3Client, V3Config,
     V3Faults, V3Stats,
 };
 
-use server::SimState;
-
-/// The demo user's login name (the public EEN demo account's, as the original app used).
-pub const DEMO_USERNAME: &str = "demo@een.com";
-/// The demo user's password.
-pub const DEMO_PASSWORD: &str = "bettercloud";
-
-/// One device-list row of the demo account, for tests to pick cameras by their traits.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimCamera {
-    /// The ESN (8 lowercase hex digits); `None` for unattached (IGND) rows.
-    pub esn: Option<String>,
-    /// The name (`make|model|version` for unattached rows).
-    pub name: String,
-    /// Camera, bridge or multiview camera.
-    pub kind: DeviceKind,
-    /// Whether it is attached to the account (`ATTD`; otherwise `IGND`).
-    pub attached: bool,
-    /// IANA time zone name, if known.
-    pub time_zone: Option<String>,
-    /// The `device_status` bitmask (index 10).
-    pub status: u32,
-    /// Whether it has preview frames at all.
-    pub has_images: bool,
-    /// How long before the simulator started the camera stopped sending previews (offline,
-    /// internet-offline and off cameras); `None` if it still sends them.
-    pub down_for: Option<Duration>,
-    /// The multiview camera this is a channel of.
-    pub parent_esn: Option<String>,
-    /// Whether it is shared from another account.
-    pub shared: bool,
-}
-
-impl SimCamera {
-    /// EEN's overall status algorithm (spec §3.2): whether the camera counts as "Online".
-    pub fn is_online(&self) -> bool {
-        self.status & 0x020000 != 0 && self.status & 0x100000 != 0 && self.status & 0x040000 != 0
-    }
-}
+use http::dispatch::{self, Sim};
 
 /// A running simulator. Dropping it does not stop it (it then runs as long as the tokio
 /// runtime); call [`shutdown`](Self::shutdown).
 pub struct SimHandle {
     addr: SocketAddr,
-    state: Arc<SimState>,
+    sim: Arc<Sim>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -119,21 +103,21 @@ pub async fn spawn(config: SimConfig) -> std::io::Result<SimHandle> {
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let state = Arc::new(SimState::new(config, stopped.clone()));
+    let sim = Arc::new(Sim::new(config, stopped.clone()));
     let app = axum::Router::new()
-        .fallback(server::handle)
-        .with_state(Arc::clone(&state));
+        .fallback(dispatch::handle)
+        .with_state(Arc::clone(&sim));
     let mut shutdown = stopped;
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { server::stopped(&mut shutdown).await });
+            .with_graceful_shutdown(async move { http::state::stopped(&mut shutdown).await });
         if let Err(error) = serve.await {
             tracing::error!(%error, "simulator server failed");
         }
     });
     Ok(SimHandle {
         addr,
-        state,
+        sim,
         stop,
         task,
     })
@@ -163,70 +147,55 @@ impl SimHandle {
 
     /// The login host name, `login.<base_domain>`.
     pub fn login_host(&self) -> String {
-        format!("login.{}", self.state.config.base_domain)
+        format!("login.{}", self.sim.state.config.base_domain)
     }
 
     /// The cluster host name, `<cluster>.<base_domain>`.
     pub fn cluster_host(&self) -> String {
         format!(
             "{}.{}",
-            self.state.config.cluster, self.state.config.base_domain
+            self.sim.state.config.cluster, self.sim.state.config.base_domain
         )
     }
 
     /// The configuration it runs with (faults as at start).
     pub fn config(&self) -> &SimConfig {
-        &self.state.config
+        &self.sim.state.config
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
-        self.state.recorder.snapshot()
+        self.sim.state.recorder.snapshot()
     }
 
     /// Zeroes the counters and the peaks, and clears the request log.
     pub fn reset_stats(&self) {
-        self.state.recorder.reset();
+        self.sim.state.recorder.reset();
     }
 
     /// Replaces the fault switches; takes effect for the next request.
     pub fn set_faults(&self, faults: Faults) {
-        self.state.set_faults(faults);
+        self.sim.state.set_faults(faults);
     }
 
     /// The fault switches in force.
     pub fn faults(&self) -> Faults {
-        (*self.state.faults()).clone()
+        (*self.sim.state.faults()).clone()
     }
 
     /// The request log, oldest first (at most `request_log_limit` entries).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.state.recorder.requests()
+        self.sim.state.recorder.requests()
     }
 
     /// Ends every current session: any later request with one answers 401.
     pub fn expire_sessions(&self) {
-        self.state.auth.expire_all();
+        self.sim.v1.expire_all();
     }
 
     /// Every device-list row of the demo account (bridges and unattached rows included).
     pub fn cameras(&self) -> Vec<SimCamera> {
-        self.state
-            .devices
-            .iter()
-            .map(|d| SimCamera {
-                esn: d.esn.clone(),
-                name: d.name.clone(),
-                kind: d.kind,
-                attached: d.attached,
-                time_zone: d.time_zone.map(str::to_owned),
-                status: d.status,
-                has_images: d.has_images,
-                down_for: d.down_for,
-                parent_esn: d.parent.clone(),
-                shared: d.is_shared,
-            })
-            .collect()
+        self.sim.state.devices.iter().map(SimCamera::from).collect()
     }
 
     /// Stops accepting, lets requests in flight finish (blocked `next` requests are cut

@@ -12,7 +12,8 @@
 //! what `now`-relative requests see) is never in one. Within one run a frame's existence
 //! never changes; across runs only gaps of the last hours before start may differ.
 
-use super::timeline::{Timeline, Window, hash_str, mix};
+use super::hash::{hash_str, mix};
+use super::timeline::{Timeline, Window};
 
 const BLOCK_MS: i64 = 6 * 3_600_000;
 const MIN_GAP_MS: i64 = 2 * 60_000;

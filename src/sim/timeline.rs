@@ -6,24 +6,7 @@
 //! the camera's window (retention start up to now, or up to when the camera went down). Every
 //! question ("the frame at t", "the 20 before t") is a little arithmetic on `k`.
 
-/// A stable 64-bit mix (splitmix64), so timelines and seed data are the same on every run and
-/// every Rust version.
-pub(crate) fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-/// A stable hash of a string (FNV-1a, then mixed).
-pub(crate) fn hash_str(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01B3);
-    }
-    mix(h)
-}
+use super::hash::{hash_str, mix};
 
 /// One camera's frame times.
 #[derive(Clone, Copy, Debug)]

@@ -17,7 +17,7 @@ use super::oauth::RefreshError;
 use super::stats::V3Event;
 use super::wire::Query;
 use super::{Req, V3Client};
-use crate::sim::server::SimState;
+use crate::sim::http::state::SimState;
 
 /// The only scope EEN documents (spec §2.1).
 const SCOPE: &str = "vms.all";
@@ -114,12 +114,12 @@ fn authorize_params(q: &Query) -> AuthorizeParams {
 /// The checks every authorize request passes before a person sees the page: the answer for
 /// a request that fails one. An unknown client or redirect URI gets an error page; anything
 /// else wrong goes back to the client as `error=…` (RFC 6749 §4.1.2.1).
-fn refuse_authorize(state: &SimState, p: &AuthorizeParams) -> Option<Response> {
+fn refuse_authorize(req: &Req<'_>, p: &AuthorizeParams) -> Option<Response> {
     let page = |message: &str| html(StatusCode::BAD_REQUEST, consent::error_page(message));
     if p.client_id.is_empty() {
         return Some(page("The request has no client_id."));
     }
-    let Some(client) = state.v3.client(&p.client_id) else {
+    let Some(client) = req.v3.client(&p.client_id) else {
         return Some(page("The client_id is not a registered application."));
     };
     if p.redirect_uri.is_empty() {
@@ -164,8 +164,8 @@ fn refuse_authorize(state: &SimState, p: &AuthorizeParams) -> Option<Response> {
     None
 }
 
-fn approve(state: &SimState, p: &AuthorizeParams, user: usize) -> Response {
-    let code = state.v3.oauth.new_code(
+fn approve(state: &SimState, req: &Req<'_>, p: &AuthorizeParams, user: usize) -> Response {
+    let code = req.v3.oauth.new_code(
         &p.client_id,
         &p.redirect_uri,
         user,
@@ -194,7 +194,7 @@ pub(crate) fn authorize(state: &SimState, req: &Req<'_>) -> Response {
         );
     };
     let params = authorize_params(q);
-    if let Some(response) = refuse_authorize(state, &params) {
+    if let Some(response) = refuse_authorize(req, &params) {
         return response;
     }
     if let Some(user) = state
@@ -202,9 +202,9 @@ pub(crate) fn authorize(state: &SimState, req: &Req<'_>) -> Response {
         .v3
         .auto_approve
         .as_deref()
-        .and_then(|u| state.auth.user_index(u))
+        .and_then(|u| req.v3.user_index(u))
     {
-        return approve(state, &params, user);
+        return approve(state, req, &params, user);
     }
     if req.method == Method::GET {
         return html(StatusCode::OK, consent::page(&params, None, ""));
@@ -221,8 +221,10 @@ pub(crate) fn authorize(state: &SimState, req: &Req<'_>) -> Response {
     }
     let username = q.get("username").unwrap_or_default();
     let password = q.get("password").unwrap_or_default();
-    match state.auth.check_credentials(username, password) {
-        Some(user) if q.get("action").is_none_or(|a| a == "allow") => approve(state, &params, user),
+    match req.v3.check_credentials(username, password) {
+        Some(user) if q.get("action").is_none_or(|a| a == "allow") => {
+            approve(state, req, &params, user)
+        }
         Some(_) => html(
             StatusCode::BAD_REQUEST,
             consent::page(&params, Some("Choose Allow or Deny."), username),
@@ -246,11 +248,10 @@ fn token_params<'r>(req: &'r Req<'r>) -> impl Fn(&str) -> Option<String> + 'r {
 }
 
 /// V3-SIM-12: the client, by HTTP Basic or by `client_id` + `client_secret` fields.
-fn client<'s>(
-    state: &'s SimState,
-    req: &Req<'_>,
+fn client<'r>(
+    req: &'r Req<'r>,
     param: &dyn Fn(&str) -> Option<String>,
-) -> Result<&'s V3Client, OAuthError> {
+) -> Result<&'r V3Client, OAuthError> {
     let basic = req
         .headers
         .get(AUTHORIZATION)
@@ -289,8 +290,7 @@ fn client<'s>(
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()
     };
-    state
-        .v3
+    req.v3
         .clients()
         .iter()
         .find(|c| {
@@ -300,8 +300,8 @@ fn client<'s>(
         .ok_or_else(|| unknown(basic.is_some()))
 }
 
-fn token_answer(state: &SimState, issued: &super::oauth::Issued) -> Response {
-    let (hostname, port) = state.v3.api_host();
+fn token_answer(req: &Req<'_>, issued: &super::oauth::Issued) -> Response {
+    let (hostname, port) = req.v3.api_host();
     let body = json!({
         "access_token": issued.access_token,
         "expires_in": issued.expires_in,
@@ -332,7 +332,7 @@ fn token_inner(state: &SimState, req: &Req<'_>) -> Result<Response, OAuthError> 
         ));
     }
     let param = token_params(req);
-    let client = client(state, req, &param)?;
+    let client = client(req, &param)?;
     if param("scope").is_some_and(|s| s != SCOPE) {
         return Err(OAuthError::bad("invalid_scope", "scope must be vms.all"));
     }
@@ -345,7 +345,7 @@ fn token_inner(state: &SimState, req: &Req<'_>) -> Result<Response, OAuthError> 
             let redirect_uri = param("redirect_uri")
                 .ok_or_else(|| OAuthError::bad("invalid_request", "redirect_uri is missing"))?;
             let invalid = || OAuthError::bad("invalid_grant", "invalid authorization code");
-            let code = state.v3.oauth.take_code(&code).ok_or_else(invalid)?;
+            let code = req.v3.oauth.take_code(&code).ok_or_else(invalid)?;
             if code.client_id != client.id || code.redirect_uri != redirect_uri {
                 return Err(invalid());
             }
@@ -359,9 +359,8 @@ fn token_inner(state: &SimState, req: &Req<'_>) -> Result<Response, OAuthError> 
                     ));
                 }
             }
-            let user_id = state.auth.user(code.user).id;
-            state
-                .v3
+            let user_id = req.v3.user(code.user).id;
+            req.v3
                 .oauth
                 .issue(&client.id, (code.user, user_id), unauthorized_after)
         }
@@ -376,17 +375,17 @@ fn token_inner(state: &SimState, req: &Req<'_>) -> Result<Response, OAuthError> 
                     "the refresh token is invalid, expired, revoked or already used",
                 )
             };
-            if state.v3.take_refusal() {
-                state.v3.oauth.kill_refresh(&client.id, &token);
+            if req.v3.take_refusal() {
+                req.v3.oauth.kill_refresh(&client.id, &token);
                 return Err(refused());
             }
-            let issued = state
+            let issued = req
                 .v3
                 .oauth
                 .refresh(
                     &client.id,
                     &token,
-                    |user| state.auth.user(user).id.to_owned(),
+                    |user| req.v3.user(user).id.to_owned(),
                     unauthorized_after,
                 )
                 .map_err(|e| match e {
@@ -410,7 +409,7 @@ fn token_inner(state: &SimState, req: &Req<'_>) -> Result<Response, OAuthError> 
     if issued.minted {
         state.recorder.v3.count(V3Event::TokenIssued);
     }
-    Ok(token_answer(state, &issued))
+    Ok(token_answer(req, &issued))
 }
 
 /// `BASE64URL(SHA-256(verifier))` without padding (RFC 7636 S256).
@@ -432,10 +431,10 @@ pub(crate) fn revoke(state: &SimState, req: &Req<'_>) -> Response {
             ));
         }
         let param = token_params(req);
-        let client = client(state, req, &param)?;
+        let client = client(req, &param)?;
         let token =
             param("token").ok_or_else(|| OAuthError::bad("invalid_request", "token is missing"))?;
-        if state.v3.oauth.revoke(&client.id, &token) {
+        if req.v3.oauth.revoke(&client.id, &token) {
             state.recorder.v3.count(V3Event::Revoked);
         }
         Ok(StatusCode::OK.into_response())

@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 use super::Req;
 use super::wire::{self, V3Error, format_timestamp, json_response, quoted};
-use crate::sim::seed::{Device, DeviceKind, RESTRICTED_ESN, status};
-use crate::sim::server::SimState;
-use crate::sim::timeline::hash_str;
+use crate::sim::account::devices::{Device, DeviceKind, RESTRICTED_ESN, status};
+use crate::sim::hash::hash_str;
+use crate::sim::http::state::SimState;
 use crate::timestamp::EenTimestamp;
 
 /// The seven `DeviceConnectionStatus` values (OAS-devices).

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use super::Req;
 use super::cameras::{connection_status, v3_cameras};
 use super::wire::{self, V3Error, format_timestamp, json_response, parse_timestamp, quoted};
-use crate::sim::seed::RESTRICTED_ESN;
-use crate::sim::server::{CameraAssets, SimState};
+use crate::sim::account::devices::RESTRICTED_ESN;
+use crate::sim::http::state::{CameraAssets, SimState};
 use crate::sim::timeline::Window;
 use crate::timestamp::EenTimestamp;
 
@@ -121,6 +121,7 @@ fn put(response: &mut Response, name: HeaderName, value: &str) {
 /// of the recording).
 fn jpeg(
     state: &SimState,
+    req: &Req<'_>,
     cam: &CameraAssets,
     kind: Kind,
     ts: i64,
@@ -129,7 +130,7 @@ fn jpeg(
 ) -> Response {
     let frames = match kind {
         Kind::Preview => &state.frames,
-        Kind::Main => &state.v3.main_frames,
+        Kind::Main => &req.v3.main_frames,
     };
     let bytes = frames.jpeg(&cam.frame_camera, EenTimestamp::from_millis(ts));
     let len = bytes.len();
@@ -176,7 +177,7 @@ pub(crate) fn live_image(state: &SimState, req: &Req<'_>) -> Result<Response, V3
         .timeline
         .at_or_before(window, now)
         .ok_or_else(|| V3Error::device_unavailable(req.path))?;
-    Ok(jpeg(state, cam, kind, ts, window, false))
+    Ok(jpeg(state, req, cam, kind, ts, window, false))
 }
 
 /// `GET /api/v3.0/media/recordedImage.jpeg` (V3-SIM-33).
@@ -238,14 +239,22 @@ pub(crate) fn recorded_image(
     let (cam, _) = camera(state, req, &esn)?;
     let ts = found.ok_or_else(|| V3Error::resource_not_found(req.path, "media", &esn))?;
     if kind == Kind::Main
-        && !state
+        && !req
             .v3
             .oauth
             .allow_main(token, state.config.v3.main_images_per_second)
     {
         return Err(V3Error::too_many_requests(req.path, Some(1)));
     }
-    Ok(jpeg(state, cam, kind, ts, state.window(cam, now), true))
+    Ok(jpeg(
+        state,
+        req,
+        cam,
+        kind,
+        ts,
+        state.window(cam, now),
+        true,
+    ))
 }
 
 /// UTC hour boundaries split recordings when `coalesce=false`.

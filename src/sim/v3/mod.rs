@@ -41,8 +41,9 @@ pub use config::{
 };
 pub use stats::V3Stats;
 
+use super::account::users::{User, check_login, users};
 use super::frames::Frames;
-use super::server::SimState;
+use super::http::state::SimState;
 use super::stats::RecordedRequest;
 use super::{Endpoint, Faults, SimConfig};
 use oauth::{Bearer, BearerError, OAuth};
@@ -58,6 +59,8 @@ pub(crate) struct V3State {
     refusals_left: AtomicU32,
     /// Renderer of the larger `type=main` frames.
     pub(crate) main_frames: Frames,
+    /// The demo account's users (the consent page accepts the same ones as v1's login).
+    users: Vec<User>,
 }
 
 impl std::fmt::Debug for V3State {
@@ -104,7 +107,25 @@ impl V3State {
             api_host: RwLock::new(api_host),
             refusals_left: AtomicU32::new(0),
             main_frames: Frames::new(w.max(1), h.max(1)),
+            users: users(),
         }
+    }
+
+    /// The user at `index` (indexes come only from our own codes and tokens).
+    pub(crate) fn user(&self, index: usize) -> &User {
+        &self.users[index.min(self.users.len().saturating_sub(1))]
+    }
+
+    /// The index of the user these credentials log in as, if they do.
+    pub(crate) fn check_credentials(&self, username: &str, password: &str) -> Option<usize> {
+        let index = self.user_index(username)?;
+        check_login(self.users.get(index), password).ok()?;
+        Some(index)
+    }
+
+    /// The index of the user named `username`, if there is one.
+    pub(crate) fn user_index(&self, username: &str) -> Option<usize> {
+        self.users.iter().position(|u| u.username == username)
     }
 
     pub(crate) fn clients(&self) -> &[V3Client] {
@@ -144,6 +165,8 @@ impl V3State {
 
 /// One v3 request, parsed once.
 pub(crate) struct Req<'a> {
+    /// API v3's own state (clients, codes, tokens, users).
+    pub(crate) v3: &'a V3State,
     pub(crate) method: Method,
     pub(crate) endpoint: Endpoint,
     /// The path as sent (for the envelope's `metadata.path`).
@@ -184,6 +207,7 @@ fn host_name(host: &str) -> String {
 /// Every v3 request arrives here from the simulator's dispatcher.
 pub(crate) async fn handle(
     state: &SimState,
+    v3: &V3State,
     endpoint: Endpoint,
     parts: Parts,
     body: Result<Bytes, axum::Error>,
@@ -200,6 +224,7 @@ pub(crate) async fn handle(
         Err(_) => (Bytes::new(), true),
     };
     let req = Req {
+        v3,
         method: parts.method.clone(),
         endpoint,
         path,
@@ -211,7 +236,7 @@ pub(crate) async fn handle(
 
     let faults = state.faults();
     let in_flight = endpoint.is_v3_image().then(|| {
-        let ordinal = req.bearer().and_then(|t| state.v3.oauth.peek(t));
+        let ordinal = req.bearer().and_then(|t| req.v3.oauth.peek(t));
         state.recorder.v3.image_started(ordinal)
     });
     let delay = delay_for(&faults, endpoint);
@@ -299,7 +324,7 @@ async fn api(state: &SimState, req: &Req<'_>, faults: &Faults) -> Result<Respons
     let token = req
         .bearer()
         .ok_or_else(|| V3Error::unauthenticated(req.path))?;
-    let bearer: Bearer = state
+    let bearer: Bearer = req
         .v3
         .oauth
         .check(token, faults.rate_limit_per_second)
@@ -309,7 +334,7 @@ async fn api(state: &SimState, req: &Req<'_>, faults: &Faults) -> Result<Respons
         })?;
     if faults.v3.strict_api_host
         && req.endpoint != Endpoint::V3ClientSettings
-        && req.host != state.v3.api_host().0
+        && req.host != req.v3.api_host().0
     {
         return Err(V3Error::unauthenticated(req.path));
     }
@@ -317,9 +342,9 @@ async fn api(state: &SimState, req: &Req<'_>, faults: &Faults) -> Result<Respons
         return Err(V3Error::method_not_supported(req.path));
     }
     match req.endpoint {
-        Endpoint::V3ClientSettings => users::client_settings(state, req),
-        Endpoint::V3UsersSelf => users::user_self(state, req, bearer),
-        Endpoint::V3Accounts => users::accounts(state, req),
+        Endpoint::V3ClientSettings => users::client_settings(req),
+        Endpoint::V3UsersSelf => users::user_self(req, bearer),
+        Endpoint::V3Accounts => users::accounts(req),
         Endpoint::V3Cameras => cameras::list(state, req),
         Endpoint::V3Camera => cameras::one(state, req),
         Endpoint::V3LiveImage => media::live_image(state, req),

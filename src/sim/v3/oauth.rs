@@ -205,7 +205,7 @@ impl OAuth {
             "sub": user.1,
             "aud": "vms.api",
             "iss": "vms.auth.v1",
-            "vms_account": crate::sim::seed::ACCOUNT_ID,
+            "vms_account": crate::sim::account::devices::ACCOUNT_ID,
             "exp": iat.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
             "iat": iat,
             "jti": random_b64(12),

@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 use super::Req;
 use super::oauth::Bearer;
 use super::wire::{self, V3Error, json_response};
-use crate::sim::seed::{ACCOUNT_ID, ACCOUNT_NAME};
-use crate::sim::server::SimState;
+use crate::sim::account::devices::{ACCOUNT_ID, ACCOUNT_NAME};
 
 /// The account's and the demo user's time zone (v1's `account_utc_offset` follows it too).
 const ACCOUNT_TIME_ZONE: &str = "America/Chicago";
@@ -37,9 +36,9 @@ const ACCOUNT_INCLUDES: &[&str] = &[
 ];
 
 /// `GET /api/v3.0/clientSettings`: where the account's API lives (V3-SIM-01).
-pub(crate) fn client_settings(state: &SimState, req: &Req<'_>) -> Result<Response, V3Error> {
+pub(crate) fn client_settings(req: &Req<'_>) -> Result<Response, V3Error> {
     req.query.only(req.path, &[])?;
-    let (hostname, port) = state.v3.api_host();
+    let (hostname, port) = req.v3.api_host();
     Ok(json_response(
         StatusCode::OK,
         &json!({ "httpsBaseUrl": { "hostname": hostname, "port": port } }),
@@ -47,14 +46,10 @@ pub(crate) fn client_settings(state: &SimState, req: &Req<'_>) -> Result<Respons
 }
 
 /// `GET /api/v3.0/users/self[?include=…]` (V3-SIM-30).
-pub(crate) fn user_self(
-    state: &SimState,
-    req: &Req<'_>,
-    bearer: Bearer,
-) -> Result<Response, V3Error> {
+pub(crate) fn user_self(req: &Req<'_>, bearer: Bearer) -> Result<Response, V3Error> {
     req.query.only(req.path, &["include"])?;
     let includes = req.query.includes(req.path, USER_INCLUDES)?;
-    let user = state.auth.user(bearer.user);
+    let user = req.v3.user(bearer.user);
     let mut body = json!({
         "id": user.id,
         "firstName": user.first_name,
@@ -86,7 +81,7 @@ pub(crate) fn user_self(
 }
 
 /// `GET /api/v3.0/accounts[?include=timeZone]`: the user's own account (V3-SIM-30).
-pub(crate) fn accounts(_state: &SimState, req: &Req<'_>) -> Result<Response, V3Error> {
+pub(crate) fn accounts(req: &Req<'_>) -> Result<Response, V3Error> {
     req.query
         .only(req.path, &["include", "sort", "pageToken", "pageSize"])?;
     let includes = req.query.includes(req.path, ACCOUNT_INCLUDES)?;

@@ -5,25 +5,18 @@ use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::UnknownCameraAnswer;
-use super::seed::{Device, DeviceKind, RESTRICTED_ESN};
-use super::server::{Ctx, SimState};
+use super::params::reject_unknown;
 use super::wire::{ApiError, g_json, pretty_json};
+use crate::sim::UnknownCameraAnswer;
+use crate::sim::account::devices::{Device, DeviceKind, RESTRICTED_ESN};
+use crate::sim::hash::hash_str;
+use crate::sim::http::state::{Ctx, SimState};
 use crate::timestamp::EenTimestamp;
-
-fn reject_unknown(state: &SimState, ctx: &Ctx, allowed: &[&str]) -> Result<(), ApiError> {
-    match ctx.query.unknown_key(allowed) {
-        Some(key) if state.config.reject_unknown_params => {
-            Err(ApiError::bad_request(format!("unexpected argument: {key}")))
-        }
-        _ => Ok(()),
-    }
-}
 
 /// `GET /g/device/list?e=;n=;t=camera;s=` → rows of 28 elements (SIM-30, SIM-31).
 /// Filters match exactly; an empty value means no filter.
 pub(crate) fn list(state: &SimState, ctx: &Ctx) -> Result<Response, ApiError> {
-    reject_unknown(state, ctx, &["A", "e", "n", "t", "s"])?;
+    reject_unknown(state, ctx, &[&["A", "e", "n", "t", "s"]])?;
     let esn = ctx.query.get_nonempty(&["e"]);
     let name = ctx.query.get_nonempty(&["n"]);
     let kind = ctx.query.get_nonempty(&["t"]);
@@ -101,7 +94,7 @@ pub(crate) fn row(d: &Device, now: Timestamp) -> Value {
 
 /// `GET /g/device?id=ESN` → the camera or bridge object (SIM-33).
 pub(crate) fn device(state: &SimState, ctx: &Ctx) -> Result<Response, ApiError> {
-    reject_unknown(state, ctx, &["A", "id"])?;
+    reject_unknown(state, ctx, &[&["A", "id"]])?;
     let id = ctx
         .query
         .get_nonempty(&["id"])
@@ -228,7 +221,7 @@ fn device_json(state: &SimState, d: &Device, esn: &str, now: Timestamp) -> Value
 
 /// A stable, locally administered MAC address from the GUID.
 fn mac(guid: &str) -> String {
-    let h = super::timeline::hash_str(guid);
+    let h = hash_str(guid);
     let b = h.to_be_bytes();
     format!(
         "02:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
@@ -239,7 +232,7 @@ fn mac(guid: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::seed::demo_devices;
+    use crate::sim::account::devices::demo_devices;
 
     #[test]
     fn sim_31_rows_have_28_elements_typed_as_the_spec_table() {

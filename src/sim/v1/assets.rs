@@ -10,11 +10,11 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use jiff::Timestamp;
 
-use super::query::TimeParam;
-use super::seed::RESTRICTED_ESN;
-use super::server::{CameraAssets, Ctx, SimState};
+use super::params::{TimeParam, reject_unknown};
 use super::wire::{ApiError, g_json, hex_id, http_date, put};
-use super::{Endpoint, Faults, UnknownCameraAnswer};
+use crate::sim::account::devices::RESTRICTED_ESN;
+use crate::sim::http::state::{CameraAssets, Ctx, SimState};
+use crate::sim::{Endpoint, Faults, UnknownCameraAnswer};
 use crate::timestamp::EenTimestamp;
 
 /// The most entries one list answer holds; larger counts are clamped (never an error).
@@ -76,17 +76,6 @@ fn class(ctx: &Ctx) -> Result<Class, ApiError> {
         Some("thumb") => Ok(Class::Thumb),
         Some(_) => Err(ApiError::bad_request("invalid argument: asset_class")),
         None => Err(ApiError::bad_request("missing argument: asset_class")),
-    }
-}
-
-fn reject_unknown(state: &SimState, ctx: &Ctx, allowed: &[&[&str]]) -> Result<(), ApiError> {
-    if !state.config.reject_unknown_params {
-        return Ok(());
-    }
-    let all: Vec<&str> = allowed.iter().flat_map(|a| a.iter().copied()).collect();
-    match ctx.query.unknown_key(&all) {
-        Some(key) => Err(ApiError::bad_request(format!("unexpected argument: {key}"))),
-        None => Ok(()),
     }
 }
 

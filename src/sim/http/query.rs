@@ -60,70 +60,15 @@ impl Params {
 
     /// The first key not in `allowed`, if any.
     pub(crate) fn unknown_key(&self, allowed: &[&str]) -> Option<&str> {
+        self.unknown_key_in(&[allowed])
+    }
+
+    /// The first key in none of the sets `allowed`, if any (no set is copied).
+    pub(crate) fn unknown_key_in(&self, allowed: &[&[&str]]) -> Option<&str> {
         self.pairs
             .iter()
             .map(|(k, _)| k.as_str())
-            .find(|k| !allowed.contains(k))
-    }
-}
-
-/// Why a time parameter is not usable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid timestamp {0:?}")]
-pub(crate) struct BadTime(pub(crate) String);
-
-/// A parsed time parameter: an EEN timestamp, `now`, or an offset from now in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TimeParam {
-    /// An absolute time, in milliseconds since the epoch.
-    At(i64),
-    /// `now` plus this many milliseconds (`now` itself is an offset of 0).
-    FromNow(i64),
-}
-
-impl TimeParam {
-    /// Parses `now`, `+300000` / `-300000` (ms from now) or `YYYYMMDDhhmmss.mmm`.
-    ///
-    /// A leading space counts as `+`: a raw `+` in a query string decodes to a space, and
-    /// clients write `e=+300000` unencoded.
-    pub(crate) fn parse(value: &str) -> Result<Self, BadTime> {
-        let bad = || BadTime(value.chars().take(40).collect());
-        if value == "now" {
-            return Ok(Self::FromNow(0));
-        }
-        let (sign, digits) = match value.as_bytes().first() {
-            Some(b'+' | b' ') => (1, &value[1..]),
-            Some(b'-') => (-1, &value[1..]),
-            _ => {
-                return value
-                    .parse::<crate::timestamp::EenTimestamp>()
-                    .map(|ts| Self::At(ts.as_millis()))
-                    .map_err(|_| bad());
-            }
-        };
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        let ms: i64 = digits.parse().map_err(|_| bad())?;
-        Ok(Self::FromNow(sign * ms))
-    }
-
-    /// Whether the value is relative to now (`now` or an offset).
-    pub(crate) fn is_relative(self) -> bool {
-        matches!(self, Self::FromNow(_))
-    }
-
-    /// Whether the value is exactly `now`.
-    pub(crate) fn is_now(self) -> bool {
-        self == Self::FromNow(0)
-    }
-
-    /// The time in milliseconds since the epoch, given the current time.
-    pub(crate) fn resolve(self, now_ms: i64) -> i64 {
-        match self {
-            Self::At(ms) => ms,
-            Self::FromNow(offset) => now_ms.saturating_add(offset),
-        }
+            .find(|k| !allowed.iter().any(|set| set.contains(k)))
     }
 }
 
@@ -156,6 +101,14 @@ mod tests {
         assert_eq!(p.get(&["v"]), Some("x@y"));
         assert_eq!(p.get(&["flag"]), Some(""));
         assert_eq!(p.unknown_key(&["e", "n", "t", "s", "u", "v"]), Some("flag"));
+        assert_eq!(
+            p.unknown_key_in(&[&["e", "n", "t"], &["s", "u", "v"]]),
+            Some("flag")
+        );
+        assert_eq!(
+            p.unknown_key_in(&[&["e", "n", "t", "s"], &["u", "v", "flag"]]),
+            None
+        );
     }
 
     #[test]
@@ -172,30 +125,5 @@ mod tests {
         assert_eq!(p.get(&["username"]), Some("demo@een.com"));
         assert_eq!(p.get(&["password"]), Some("a;b"));
         assert_eq!(p.get(&["token"]), Some("ab+c/d=="));
-    }
-
-    #[test]
-    fn time_params_parse_timestamps_now_and_offsets() {
-        assert_eq!(TimeParam::parse("now"), Ok(TimeParam::FromNow(0)));
-        assert_eq!(TimeParam::parse("+300000"), Ok(TimeParam::FromNow(300_000)));
-        assert_eq!(TimeParam::parse(" 300000"), Ok(TimeParam::FromNow(300_000)));
-        assert_eq!(TimeParam::parse("-1500"), Ok(TimeParam::FromNow(-1500)));
-        assert_eq!(
-            TimeParam::parse("19700101000001.250"),
-            Ok(TimeParam::At(1250))
-        );
-        for bad in [
-            "",
-            "+",
-            "-x",
-            "+99999999999999999999999",
-            "2019",
-            "yesterday",
-            "20190409024212.14",
-        ] {
-            assert!(TimeParam::parse(bad).is_err(), "{bad:?}");
-        }
-        assert_eq!(TimeParam::FromNow(-5).resolve(100), 95);
-        assert_eq!(TimeParam::FromNow(i64::MAX).resolve(100), i64::MAX);
     }
 }

@@ -1,11 +1,13 @@
-//! The demo account: a realistic site of bridges, cameras and unattached rows (SIM-31, SIM-32).
+//! The demo account's devices: a realistic site of bridges, cameras and unattached rows
+//! (SIM-31, SIM-32).
 //!
 //! Everything is derived from names with a stable hash, so ESNs, GUIDs and addresses are the
 //! same on every run.
 
 use std::time::Duration;
 
-use super::timeline::hash_str;
+use crate::sim::hash::hash_str;
+use crate::timestamp::EenTimestamp;
 
 /// The demo account's id (the real demo account's, as recorded in 2019).
 pub(crate) const ACCOUNT_ID: &str = "00001106";
@@ -272,7 +274,7 @@ fn attached_at(name: &str) -> String {
     let h = hash_str(&format!("{name}/attached"));
     let base = 1_451_606_400_000i64; // 2016-01-01
     let ms = base + i64::try_from(h % (3 * 365 * 86_400_000)).unwrap_or(0);
-    crate::timestamp::EenTimestamp::from_millis(ms - ms % 1000).to_string()
+    EenTimestamp::from_millis(ms - ms % 1000).to_string()
 }
 
 /// All rows of the demo account, in device-list order.

@@ -6,11 +6,14 @@ use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::auth::{SessionRef, User};
-use super::query::Params;
-use super::seed::ACCOUNT_ID;
-use super::server::{Ctx, SimState};
+use super::auth::{Auth, SessionCandidates, SessionRef};
+use super::params::reject_unknown;
 use super::wire::{ApiError, add_session_cookies, g_json, g_no_content, pretty_json};
+use crate::sim::account::devices::{ACCOUNT_ID, DeviceKind};
+use crate::sim::account::users::User;
+use crate::sim::http::query::Params;
+use crate::sim::http::state::{Ctx, SimState};
+use crate::timestamp::EenTimestamp;
 
 /// The realm every client sends; others are refused when unknown arguments are.
 const REALM: &str = "eagleeyenetworks";
@@ -42,7 +45,11 @@ fn required<'a>(fields: &'a Params, name: &'static str) -> Result<&'a str, ApiEr
 }
 
 /// `POST /g/aaa/authenticate` → `{"token": …}` (SIM-10, SIM-11, SIM-12).
-pub(crate) async fn authenticate(state: &SimState, ctx: &Ctx) -> Result<Response, ApiError> {
+pub(crate) async fn authenticate(
+    state: &SimState,
+    auth: &Auth,
+    ctx: &Ctx,
+) -> Result<Response, ApiError> {
     let fields = login_fields(ctx, &["username", "password", "realm"], state)?;
     let username = required(&fields, "username")?;
     let password = required(&fields, "password")?;
@@ -52,19 +59,23 @@ pub(crate) async fn authenticate(state: &SimState, ctx: &Ctx) -> Result<Response
     {
         return Err(ApiError::bad_request("invalid realm"));
     }
-    let token = state.auth.authenticate(username, password)?;
+    let token = auth.authenticate(username, password)?;
     let body = pretty_json(&json!({ "token": token }));
     Ok(g_json(StatusCode::OK, body, Timestamp::now()))
 }
 
 /// `POST /g/aaa/authorize` → the user object and two session cookies (SIM-13).
-pub(crate) async fn authorize(state: &SimState, ctx: &Ctx) -> Result<Response, ApiError> {
+pub(crate) async fn authorize(
+    state: &SimState,
+    auth: &Auth,
+    ctx: &Ctx,
+) -> Result<Response, ApiError> {
     let fields = login_fields(ctx, &["token", "two_factor_authentication_code"], state)?;
     let token = required(&fields, "token")?;
-    let (key, session) = state.auth.authorize(token)?;
+    let (key, session) = auth.authorize(token)?;
     state.recorder.session_created();
     let now = Timestamp::now();
-    let body = pretty_json(&user_json(state, state.auth.user(session.user), now));
+    let body = pretty_json(&user_json(state, auth.user(session.user), now));
     let mut response = g_json(StatusCode::OK, body, now);
     let domain = state
         .config
@@ -76,32 +87,33 @@ pub(crate) async fn authorize(state: &SimState, ctx: &Ctx) -> Result<Response, A
     Ok(response)
 }
 
-fn reject_unknown(state: &SimState, ctx: &Ctx, allowed: &[&str]) -> Result<(), ApiError> {
-    match ctx.query.unknown_key(allowed) {
-        Some(key) if state.config.reject_unknown_params => {
-            Err(ApiError::bad_request(format!("unexpected argument: {key}")))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// `GET /g/aaa/isauth` → `true` (SIM-15; the 401 comes from the session check).
 pub(crate) fn isauth(state: &SimState, ctx: &Ctx) -> Result<Response, ApiError> {
-    reject_unknown(state, ctx, &["A"])?;
+    reject_unknown(state, ctx, &[&["A"]])?;
     Ok(g_json(StatusCode::OK, b"true".to_vec(), Timestamp::now()))
 }
 
 /// `POST` (or `GET`) `/g/aaa/logout` → 204; the session is gone afterwards (SIM-16).
-pub(crate) fn logout(state: &SimState, ctx: &Ctx) -> Result<Response, ApiError> {
-    reject_unknown(state, ctx, &["A"])?;
-    state.auth.logout(&ctx.candidates);
+pub(crate) fn logout(
+    state: &SimState,
+    auth: &Auth,
+    ctx: &Ctx,
+    candidates: &SessionCandidates,
+) -> Result<Response, ApiError> {
+    reject_unknown(state, ctx, &[&["A"]])?;
+    auth.logout(candidates);
     Ok(g_no_content(Timestamp::now()))
 }
 
 /// `GET /g/user[?id=]` → the current user (SIM-17).
-pub(crate) fn user(state: &SimState, ctx: &Ctx, session: SessionRef) -> Result<Response, ApiError> {
-    reject_unknown(state, ctx, &["A", "id"])?;
-    let user = state.auth.user(session.user);
+pub(crate) fn user(
+    state: &SimState,
+    auth: &Auth,
+    ctx: &Ctx,
+    session: SessionRef,
+) -> Result<Response, ApiError> {
+    reject_unknown(state, ctx, &[&["A", "id"]])?;
+    let user = auth.user(session.user);
     if let Some(id) = ctx.query.get_nonempty(&["id"])
         && id != user.id
     {
@@ -121,13 +133,13 @@ fn user_json(state: &SimState, user: &User, now: Timestamp) -> Value {
     let camera_access: Vec<Value> = state
         .devices
         .iter()
-        .filter(|d| d.attached && d.kind != super::DeviceKind::Bridge)
+        .filter(|d| d.attached && d.kind != DeviceKind::Bridge)
         .filter_map(|d| d.esn.as_deref())
         .map(|esn| json!([esn, "r"]))
         .collect();
     let tz = jiff::tz::TimeZone::get("America/Chicago").unwrap_or(jiff::tz::TimeZone::UTC);
     let utc_offset = tz.to_offset(now).seconds();
-    let last_login = crate::timestamp::EenTimestamp::from_timestamp(now).to_string();
+    let last_login = EenTimestamp::from_timestamp(now).to_string();
     let pairs: Vec<(&str, Value)> = vec![
         ("access_period", json!([])),
         ("account_map_lines", json!({})),

@@ -1,108 +1,20 @@
-//! Users, authenticate tokens and sessions (SIM-10 … SIM-13, SIM-15 … SIM-23, SIM-50).
+//! Authenticate tokens and sessions of the demo account's users (SIM-10 … SIM-13,
+//! SIM-15 … SIM-23, SIM-50).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use axum::http::HeaderMap;
+use axum::http::header::COOKIE;
 use base64::Engine;
 use rand::RngExt;
 
 use super::wire::{ApiError, hex_id};
-use super::{DEMO_PASSWORD, DEMO_USERNAME, Faults};
-
-/// An account's state, checked at authenticate (SIM-11).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum AccountState {
-    Active,
-    Suspended,
-    Inactive,
-    Pending,
-}
-
-/// A user's own state (SIM-11).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum UserState {
-    Active,
-    Disabled,
-    Pending,
-}
-
-/// A user who can log in.
-#[derive(Clone, Debug)]
-pub(crate) struct User {
-    pub(crate) username: &'static str,
-    password: &'static str,
-    /// The user id (8 lowercase hex), also `user_id`.
-    pub(crate) id: &'static str,
-    pub(crate) first_name: &'static str,
-    pub(crate) last_name: &'static str,
-    account: AccountState,
-    state: UserState,
-}
-
-/// Usernames whose authenticate answers a fixed status (SIM-11). Each has the demo password,
-/// so the status comes from the account or user state, not the credentials.
-pub const LOGIN_STATE_USERS: [(&str, u16); 5] = [
-    ("suspended@een.test", 402),
-    ("inactive@een.test", 460),
-    ("pending-account@een.test", 461),
-    ("disabled@een.test", 412),
-    ("pending-user@een.test", 462),
-];
-
-fn users() -> Vec<User> {
-    let demo = User {
-        username: DEMO_USERNAME,
-        password: DEMO_PASSWORD,
-        id: "cafe8174",
-        first_name: "Demo",
-        last_name: "User",
-        account: AccountState::Active,
-        state: UserState::Active,
-    };
-    let states = [
-        (AccountState::Suspended, UserState::Active, "ca5e0402"),
-        (AccountState::Inactive, UserState::Active, "ca5e0460"),
-        (AccountState::Pending, UserState::Active, "ca5e0461"),
-        (AccountState::Active, UserState::Disabled, "ca5e0412"),
-        (AccountState::Active, UserState::Pending, "ca5e0462"),
-    ];
-    let mut all = vec![demo];
-    for ((username, _), (account, state, id)) in LOGIN_STATE_USERS.iter().zip(states) {
-        all.push(User {
-            username,
-            password: DEMO_PASSWORD,
-            id,
-            first_name: "Test",
-            last_name: "User",
-            account,
-            state,
-        });
-    }
-    all
-}
-
-/// Why authenticate refused, in the documented precedence order.
-fn check_login(user: Option<&User>, password: &str) -> Result<(), ApiError> {
-    let Some(user) = user else {
-        return Err(ApiError::unauthorized("invalid credentials"));
-    };
-    // "Thrown before 401 if the username is valid and account is active."
-    if user.account == AccountState::Active && user.state == UserState::Pending {
-        return Err(ApiError::login_state(462));
-    }
-    if user.password != password {
-        return Err(ApiError::unauthorized("invalid credentials"));
-    }
-    match (user.account, user.state) {
-        (AccountState::Suspended, _) => Err(ApiError::login_state(402)),
-        (AccountState::Inactive, _) => Err(ApiError::login_state(460)),
-        (AccountState::Pending, _) => Err(ApiError::login_state(461)),
-        (_, UserState::Disabled) => Err(ApiError::login_state(412)),
-        (_, UserState::Pending) => Err(ApiError::login_state(462)),
-        (AccountState::Active, UserState::Active) => Ok(()),
-    }
-}
+use crate::sim::Faults;
+use crate::sim::account::users::{Refusal, User, check_login, users};
+use crate::sim::http::query::lossy;
+use crate::sim::http::state::Ctx;
 
 /// A live session.
 #[derive(Clone, Debug)]
@@ -167,23 +79,10 @@ impl Auth {
         &self.users[index.min(self.users.len() - 1)]
     }
 
-    /// The index of the user these credentials log in as, if they do (the v3 consent page
-    /// accepts the same users as v1's authenticate).
-    pub(crate) fn check_credentials(&self, username: &str, password: &str) -> Option<usize> {
-        let index = self.users.iter().position(|u| u.username == username)?;
-        check_login(Some(&self.users[index]), password).ok()?;
-        Some(index)
-    }
-
-    /// The index of the user named `username`, if there is one.
-    pub(crate) fn user_index(&self, username: &str) -> Option<usize> {
-        self.users.iter().position(|u| u.username == username)
-    }
-
     /// SIM-10/11/12: checks credentials and issues a single-use token.
     pub(crate) fn authenticate(&self, username: &str, password: &str) -> Result<String, ApiError> {
         let index = self.users.iter().position(|u| u.username == username);
-        check_login(index.map(|i| &self.users[i]), password)?;
+        check_login(index.map(|i| &self.users[i]), password).map_err(refused)?;
         let user = index.unwrap_or_default();
         let token = new_token();
         let now = Instant::now();
@@ -287,6 +186,14 @@ impl Auth {
     }
 }
 
+/// A refused login in v1's words (SIM-11).
+fn refused(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::InvalidCredentials => ApiError::unauthorized("invalid credentials"),
+        other => ApiError::login_state(other.status()),
+    }
+}
+
 /// A fresh authenticate token: 344 characters of standard base64 with `+`, `/` and `==`, as
 /// the real ones (SIM-12), so clients must percent-encode it in form bodies.
 fn new_token() -> String {
@@ -323,6 +230,22 @@ impl SessionCandidates {
         Self { explicit, cookies }
     }
 
+    /// The candidates a request offers: `A` in its query or body, or its `Cookie` headers.
+    pub(crate) fn of_request(ctx: &Ctx, headers: &HeaderMap) -> Self {
+        let explicit_key = ctx
+            .query
+            .get_nonempty(&["A"])
+            .or_else(|| ctx.body.as_ref().ok().and_then(|p| p.get_nonempty(&["A"])))
+            .map(str::to_owned);
+        let cookie_headers: Vec<String> = headers
+            .get_all(COOKIE)
+            .iter()
+            .map(|v| lossy(v.as_bytes()).into_owned())
+            .collect();
+        let cookie_refs: Vec<&str> = cookie_headers.iter().map(String::as_str).collect();
+        Self::new(explicit_key, &cookie_refs)
+    }
+
     fn keys(&self) -> impl Iterator<Item = &String> {
         self.explicit.iter().chain(self.cookies.iter())
     }
@@ -343,6 +266,7 @@ pub(crate) fn session_cookies(header: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::account::users::{DEMO_PASSWORD, DEMO_USERNAME, LOGIN_STATE_USERS};
 
     #[test]
     fn sim_12_tokens_are_344_chars_of_standard_base64_with_the_awkward_characters() {
@@ -366,41 +290,24 @@ mod tests {
     }
 
     #[test]
-    fn sim_11_login_states_follow_the_documented_precedence() {
-        let users = users();
-        let find = |name: &str| users.iter().find(|u| u.username == name);
-        assert!(check_login(find(DEMO_USERNAME), DEMO_PASSWORD).is_ok());
-        assert_eq!(
-            check_login(find(DEMO_USERNAME), "wrong")
-                .unwrap_err()
-                .status,
-            401
-        );
-        assert_eq!(
-            check_login(find("nobody@een.test"), DEMO_PASSWORD)
-                .unwrap_err()
-                .status,
-            401
-        );
-        for (name, status) in LOGIN_STATE_USERS {
-            assert_eq!(
-                check_login(find(name), DEMO_PASSWORD).unwrap_err().status,
-                status
-            );
+    fn sim_11_refusals_answer_their_documented_status() {
+        for refusal in [
+            Refusal::InvalidCredentials,
+            Refusal::AccountSuspended,
+            Refusal::AccountInactive,
+            Refusal::AccountPending,
+            Refusal::UserDisabled,
+            Refusal::UserPending,
+        ] {
+            let error = refused(refusal);
+            assert_eq!(error.status, refusal.status(), "{refusal:?}");
+            assert_eq!(error.message, refusal.to_string(), "{refusal:?}");
         }
-        // A pending user of an active account hears 462 even with a wrong password; others 401.
-        assert_eq!(
-            check_login(find("pending-user@een.test"), "x")
-                .unwrap_err()
-                .status,
-            462
-        );
-        assert_eq!(
-            check_login(find("suspended@een.test"), "x")
-                .unwrap_err()
-                .status,
-            401
-        );
+        let wrong = Auth::new("c000", Duration::from_secs(30), Duration::from_secs(60))
+            .authenticate(DEMO_USERNAME, "wrong")
+            .unwrap_err();
+        assert_eq!(wrong, ApiError::unauthorized("invalid credentials"));
+        assert!(LOGIN_STATE_USERS.iter().all(|(_, status)| *status != 401));
     }
 
     #[test]

@@ -15,6 +15,8 @@ use jiff::tz::TimeZone;
 use rand::RngExt;
 use serde::Serialize;
 
+use crate::sim::http::body::BodyError;
+
 pub(crate) const X_EE_SERVER_MESSAGE: HeaderName = HeaderName::from_static("x-ee-server-message");
 pub(crate) const X_EE_REQUEST_ID: HeaderName = HeaderName::from_static("x-ee-request-id");
 pub(crate) const P3P: HeaderName = HeaderName::from_static("p3p");
@@ -147,6 +149,16 @@ impl ApiError {
             put(headers, RETRY_AFTER, &secs.to_string());
         }
         response
+    }
+}
+
+impl From<BodyError> for ApiError {
+    /// An unreadable body: 413 when too large, else 400 with what is wrong.
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge => Self::payload_too_large(),
+            other => Self::bad_request(other.to_string()),
+        }
     }
 }
 
@@ -319,6 +331,25 @@ mod tests {
             let response = e.clone().into_response();
             assert_eq!(response.status().as_u16(), e.status);
             assert!(response.extensions().get::<ReasonPhrase>().is_some());
+        }
+    }
+
+    #[test]
+    fn unreadable_bodies_answer_413_or_400_with_what_is_wrong() {
+        assert_eq!(
+            ApiError::from(BodyError::TooLarge),
+            ApiError::payload_too_large()
+        );
+        for (error, message) in [
+            (BodyError::MalformedJson, "malformed JSON body"),
+            (BodyError::NotAnObject, "expected a JSON object"),
+            (
+                BodyError::InvalidArgument("n".to_owned()),
+                "invalid argument: n",
+            ),
+            (BodyError::MalformedMultipart, "malformed multipart body"),
+        ] {
+            assert_eq!(ApiError::from(error), ApiError::bad_request(message));
         }
     }
 
