@@ -121,12 +121,12 @@ pub async fn run_standalone(args: SimArgs) -> anyhow::Result<()> {
     println!("  cluster host: {cluster}.{domain}");
     println!("  demo login:   {DEMO_USERNAME} / {DEMO_PASSWORD}");
     println!("  stats:        {url}_sim/stats");
-    for line in super::v3::cli::describe(&v3, &domain, &cluster, sim.addr().port()) {
-        println!("{line}");
-    }
     println!(
         "  try:          curl -s {url}g/aaa/authenticate -d 'username={DEMO_USERNAME}&password={DEMO_PASSWORD}'"
     );
+    for line in super::v3::cli::describe(&v3, &domain, &cluster, sim.addr().port()) {
+        println!("{line}");
+    }
     tracing::info!(%url, endpoints = Endpoint::ALL.len(), "simulator running");
     crate::shutdown::signal().await;
     tracing::info!("shutting down");
