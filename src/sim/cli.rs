@@ -52,6 +52,9 @@ pub struct SimArgs {
     /// Answer a missing image with 400 "no matching asset" instead of 404.
     #[arg(long, env = "SIM_MISSING_IMAGE_AS_400")]
     pub missing_image_as_400: bool,
+    /// API v3 options.
+    #[command(flatten)]
+    pub v3: super::V3Args,
 }
 
 impl SimArgs {
@@ -95,6 +98,7 @@ impl SimArgs {
                 missing_image_as_400: self.missing_image_as_400,
                 ..Faults::default()
             },
+            v3: self.v3.config()?,
             ..SimConfig::default()
         })
     }
@@ -103,6 +107,7 @@ impl SimArgs {
 /// Runs the simulator standalone until Ctrl-C or SIGTERM.
 pub async fn run_standalone(args: SimArgs) -> anyhow::Result<()> {
     let config = args.config()?;
+    let v3 = config.v3.clone();
     let cluster = config.cluster.clone();
     let domain = config.base_domain.clone();
     let sim = spawn(config)
@@ -111,7 +116,7 @@ pub async fn run_standalone(args: SimArgs) -> anyhow::Result<()> {
     let url = sim.base_url();
     // The demo credentials are public (they are the real demo account's); printing them is
     // the point of this command.
-    println!("EEN API v1 simulator listening on {url}");
+    println!("EEN simulator (API v1 and v3) listening on {url}");
     println!("  login host:   login.{domain} (any Host header is answered)");
     println!("  cluster host: {cluster}.{domain}");
     println!("  demo login:   {DEMO_USERNAME} / {DEMO_PASSWORD}");
@@ -119,6 +124,9 @@ pub async fn run_standalone(args: SimArgs) -> anyhow::Result<()> {
     println!(
         "  try:          curl -s {url}g/aaa/authenticate -d 'username={DEMO_USERNAME}&password={DEMO_PASSWORD}'"
     );
+    for line in super::v3::cli::describe(&v3, &domain, &cluster, sim.addr().port()) {
+        println!("{line}");
+    }
     tracing::info!(%url, endpoints = Endpoint::ALL.len(), "simulator running");
     crate::shutdown::signal().await;
     tracing::info!("shutting down");
@@ -181,6 +189,44 @@ mod tests {
         assert_eq!(config.faults.unauthorized_after_login, 2);
         assert_eq!(config.faults.rate_limit_per_second, Some(50));
         assert!(config.faults.missing_image_as_400);
+    }
+
+    #[test]
+    fn v3_sim_02_v3_flags_set_the_demo_client_and_the_api_host() {
+        let config = parse(&[]).unwrap();
+        assert_eq!(config.v3.clients[0], super::super::V3Client::demo());
+        assert!(config.v3.rotate_refresh_tokens);
+        let config = parse(&[
+            "--v3-client-id=abc",
+            "--v3-client-secret=s3cret",
+            "--v3-redirect-uri=http://127.0.0.1:8080/cb",
+            "--v3-redirect-uri=https://gallery.example/cb",
+            "--v3-api-host=127.0.0.1:9000",
+            "--v3-access-token-ttl-secs=60",
+            "--v3-no-rotate",
+        ])
+        .unwrap();
+        let client = &config.v3.clients[0];
+        assert_eq!(
+            (client.id.as_str(), client.secret.as_str()),
+            ("abc", "s3cret")
+        );
+        assert!(
+            client
+                .redirect_uris
+                .contains(&"http://127.0.0.1:8080/cb".to_owned())
+        );
+        assert!(
+            client
+                .redirect_uris
+                .contains(&"https://gallery.example/cb".to_owned())
+        );
+        assert_eq!(config.v3.api_host.as_deref(), Some("127.0.0.1:9000"));
+        assert_eq!(config.v3.access_token_ttl, Duration::from_secs(60));
+        assert!(!config.v3.rotate_refresh_tokens);
+        assert!(parse(&["--v3-api-host=a b"]).is_err());
+        assert!(parse(&["--v3-redirect-uri=ftp://x"]).is_err());
+        assert!(parse(&["--v3-client-secret="]).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::Endpoint;
+use super::v3::config::{V3Config, V3Faults};
 
 /// How the simulator is set up. `Default` is the realistic demo.
 #[derive(Clone, Debug)]
@@ -42,6 +43,8 @@ pub struct SimConfig {
     /// Fault switches, all off by default; can be changed at run time with
     /// [`SimHandle::set_faults`](super::SimHandle::set_faults).
     pub faults: Faults,
+    /// The API v3 side: OAuth clients, token lifetimes, the API host (V3-SIM-01 … 15).
+    pub v3: V3Config,
 }
 
 impl Default for SimConfig {
@@ -61,6 +64,7 @@ impl Default for SimConfig {
             logout_via_get: true,
             request_log_limit: 10_000,
             faults: Faults::default(),
+            v3: V3Config::default(),
         }
     }
 }
@@ -95,6 +99,8 @@ pub struct Faults {
     pub missing_image_as_400: bool,
     /// SIM-44: what an asset or device request for a camera that does not exist answers.
     pub unknown_camera: UnknownCameraAnswer,
+    /// API v3 faults (V3-SIM-40) beyond the ones above, which apply to v3 too.
+    pub v3: V3Faults,
 }
 
 /// One injected error (SIM-51).

@@ -34,11 +34,36 @@ pub enum Endpoint {
     Stats,
     /// Anything else (answered 404).
     Other,
+    // API v3 (see `sim::v3`).
+    /// v3 `GET`/`POST /oauth2/authorize` (the consent page).
+    V3Authorize,
+    /// v3 `POST /oauth2/token`.
+    V3Token,
+    /// v3 `POST /oauth2/revoke`.
+    V3Revoke,
+    /// v3 `GET /api/v3.0/clientSettings`.
+    V3ClientSettings,
+    /// v3 `GET /api/v3.0/users/self`.
+    V3UsersSelf,
+    /// v3 `GET /api/v3.0/accounts`.
+    V3Accounts,
+    /// v3 `GET /api/v3.0/cameras`.
+    V3Cameras,
+    /// v3 `GET /api/v3.0/cameras/{id}`.
+    V3Camera,
+    /// v3 `GET /api/v3.0/media/liveImage.jpeg`.
+    V3LiveImage,
+    /// v3 `GET /api/v3.0/media/recordedImage.jpeg`.
+    V3RecordedImage,
+    /// v3 `GET /api/v3.0/media`.
+    V3Media,
+    /// Any other v3 path (`/oauth2/*`, `/api/v3.0/*`): 404 `endpointNotFound`.
+    V3Other,
 }
 
 impl Endpoint {
     /// Every endpoint, in declaration order.
-    pub const ALL: [Endpoint; 14] = [
+    pub const ALL: [Endpoint; 26] = [
         Endpoint::Authenticate,
         Endpoint::Authorize,
         Endpoint::IsAuth,
@@ -53,6 +78,18 @@ impl Endpoint {
         Endpoint::AfterImage,
         Endpoint::Stats,
         Endpoint::Other,
+        Endpoint::V3Authorize,
+        Endpoint::V3Token,
+        Endpoint::V3Revoke,
+        Endpoint::V3ClientSettings,
+        Endpoint::V3UsersSelf,
+        Endpoint::V3Accounts,
+        Endpoint::V3Cameras,
+        Endpoint::V3Camera,
+        Endpoint::V3LiveImage,
+        Endpoint::V3RecordedImage,
+        Endpoint::V3Media,
+        Endpoint::V3Other,
     ];
 
     /// The name used as key in [`Stats::requests`](super::Stats::requests).
@@ -72,6 +109,18 @@ impl Endpoint {
             Endpoint::AfterImage => "after_image",
             Endpoint::Stats => "stats",
             Endpoint::Other => "other",
+            Endpoint::V3Authorize => "v3_authorize",
+            Endpoint::V3Token => "v3_token",
+            Endpoint::V3Revoke => "v3_revoke",
+            Endpoint::V3ClientSettings => "v3_client_settings",
+            Endpoint::V3UsersSelf => "v3_users_self",
+            Endpoint::V3Accounts => "v3_accounts",
+            Endpoint::V3Cameras => "v3_cameras",
+            Endpoint::V3Camera => "v3_camera",
+            Endpoint::V3LiveImage => "v3_live_image",
+            Endpoint::V3RecordedImage => "v3_recorded_image",
+            Endpoint::V3Media => "v3_media",
+            Endpoint::V3Other => "v3_other",
         }
     }
 
@@ -82,6 +131,16 @@ impl Endpoint {
             self,
             Endpoint::AssetImage | Endpoint::PrevImage | Endpoint::NextImage | Endpoint::AfterImage
         )
+    }
+
+    /// Whether this is an API v3 endpoint (served by `sim::v3`).
+    pub fn is_v3(self) -> bool {
+        self.as_str().starts_with("v3_")
+    }
+
+    /// Whether this is one of the two v3 JPEG endpoints (counted in flight per token).
+    pub fn is_v3_image(self) -> bool {
+        matches!(self, Endpoint::V3LiveImage | Endpoint::V3RecordedImage)
     }
 
     /// The endpoint a path (without its trailing slash) addresses.
@@ -100,6 +159,26 @@ impl Endpoint {
             "/asset/next/image.jpeg" => Endpoint::NextImage,
             "/asset/after/image.jpeg" => Endpoint::AfterImage,
             "/_sim/stats" => Endpoint::Stats,
+            "/oauth2/authorize" => Endpoint::V3Authorize,
+            "/oauth2/token" => Endpoint::V3Token,
+            "/oauth2/revoke" => Endpoint::V3Revoke,
+            "/api/v3.0/clientSettings" => Endpoint::V3ClientSettings,
+            "/api/v3.0/users/self" => Endpoint::V3UsersSelf,
+            "/api/v3.0/accounts" => Endpoint::V3Accounts,
+            "/api/v3.0/cameras" => Endpoint::V3Cameras,
+            "/api/v3.0/media/liveImage.jpeg" => Endpoint::V3LiveImage,
+            "/api/v3.0/media/recordedImage.jpeg" => Endpoint::V3RecordedImage,
+            "/api/v3.0/media" => Endpoint::V3Media,
+            _ if path
+                .strip_prefix("/api/v3.0/cameras/")
+                .is_some_and(|id| !id.is_empty() && !id.contains('/')) =>
+            {
+                Endpoint::V3Camera
+            }
+            "/oauth2" | "/api/v3.0" => Endpoint::V3Other,
+            _ if path.starts_with("/oauth2/") || path.starts_with("/api/v3.0/") => {
+                Endpoint::V3Other
+            }
             _ => Endpoint::Other,
         }
     }
@@ -126,6 +205,16 @@ mod tests {
         );
         assert_eq!(Endpoint::classify("/asset/asset/image"), Endpoint::Other);
         assert_eq!(Endpoint::classify("/"), Endpoint::Other);
+        assert_eq!(
+            Endpoint::classify("/api/v3.0/cameras/100a5bc2"),
+            Endpoint::V3Camera
+        );
+        assert_eq!(
+            Endpoint::classify("/api/v3.0/cameras/a/b"),
+            Endpoint::V3Other
+        );
+        assert_eq!(Endpoint::classify("/oauth2/nothing"), Endpoint::V3Other);
+        assert!(Endpoint::ALL.iter().filter(|e| e.is_v3()).count() == 12);
     }
 
     #[test]

@@ -33,13 +33,15 @@
 //! | `account/` | the demo account: `devices` (rows, ESNs, names, time zones), `users`; [`SimCamera`] |
 //! | `frames/` | preview JPEGs: `canvas`, `scenes/`, `light`, `osd`, `jpeg`, the frame cache |
 //! | `timeline` | when each camera has a frame |
+//! | `recording` | a camera's timeline at its own cadence, minus the gaps it stopped recording |
 //! | `hash` | the one stable hash every deterministic choice uses |
 //! | `stats` | counters and the request log |
 //! | `http/` | `state` (shared state, one parsed request), `query`, `body`, `dispatch` |
 //! | `v1/` | API v1: `auth` (sessions), `aaa`, `devices`, `assets`, `params`, `wire` |
+//! | `v3/` | API v3: `oauth` (codes, tokens), `auth` (`/oauth2/*`), `consent`, `users`, `cameras`, `media`, `wire`, `stats`, `config`, `cli`, `handle` |
 //! | `golden` | (tests) the demo account and a dozen frames, pinned bit for bit |
 //!
-//! Imports flow one way: `http::dispatch` → the API folders (`v1/`) → `http::state` and the
+//! Imports flow one way: `http::dispatch` → the API folders (`v1/`, `v3/`) → `http::state` and the
 //! shared modules. Nothing but this file imports `dispatch`; nothing shared imports an API. A
 //! new API is a folder beside `v1/` and a branch in `http::dispatch`.
 
@@ -52,9 +54,11 @@ mod frames;
 mod golden;
 mod hash;
 mod http;
+mod recording;
 mod stats;
 mod timeline;
 mod v1;
+pub(crate) mod v3;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,6 +74,10 @@ pub use config::{ErrorFault, Faults, SimConfig, UnknownCameraAnswer};
 pub use endpoint::Endpoint;
 pub use stats::{MAX_HOSTS, MAX_RECORDED_BODY, OTHER_HOSTS, RecordedRequest, Stats};
 pub use v1::assets::{DEFAULT_NEXT_TIMEOUT, MAX_LIST_COUNT, MAX_NEXT_TIMEOUT};
+pub use v3::{
+    V3_DEMO_CLIENT_ID, V3_DEMO_CLIENT_SECRET, V3_DEMO_REDIRECT_URIS, V3Args, V3Client, V3Config,
+    V3Faults, V3Stats,
+};
 
 use http::dispatch::{self, Sim};
 

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use super::Endpoint;
+use super::v3::stats::{V3Recorder, V3Stats};
 
 /// The most distinct `Host` names counted one by one; requests on further hosts count under
 /// [`OTHER_HOSTS`]. The `Host` header is chosen by the client, so the map must not grow with it.
@@ -34,6 +35,8 @@ pub struct Stats {
     pub images_in_flight_peak_per_session: BTreeMap<u64, u64>,
     /// Sessions created by successful authorize calls.
     pub sessions_created: u64,
+    /// API v3 counters (V3-SIM-41); v3 requests per endpoint are in `requests` as `v3_*`.
+    pub v3: V3Stats,
 }
 
 impl Stats {
@@ -108,6 +111,8 @@ pub(crate) struct Recorder {
     inner: Mutex<RecorderInner>,
     log: Mutex<VecDeque<RecordedRequest>>,
     log_limit: usize,
+    /// The v3 counters and gauges.
+    pub(crate) v3: V3Recorder,
 }
 
 #[derive(Debug, Default)]
@@ -124,6 +129,7 @@ impl Recorder {
             inner: Mutex::new(RecorderInner::default()),
             log: Mutex::new(VecDeque::new()),
             log_limit,
+            v3: V3Recorder::default(),
         }
     }
 
@@ -138,7 +144,9 @@ impl Recorder {
     }
 
     pub(crate) fn snapshot(&self) -> Stats {
-        self.inner().stats.clone()
+        let mut stats = self.inner().stats.clone();
+        stats.v3 = self.v3.snapshot();
+        stats
     }
 
     /// Clears counters, the request log and the peaks (a peak restarts from what is in flight
@@ -156,6 +164,7 @@ impl Recorder {
             ..Stats::default()
         };
         drop(inner);
+        self.v3.reset();
         self.log().clear();
     }
 

@@ -23,6 +23,7 @@ use crate::sim::stats::RecordedRequest;
 use crate::sim::v1;
 use crate::sim::v1::auth::{Auth, SessionCandidates};
 use crate::sim::v1::wire::{ApiError, g_json, pretty_json};
+use crate::sim::v3::{self, V3State};
 use crate::sim::{Endpoint, Faults, SimConfig};
 
 /// Request bodies larger than this answer 413 (logins are tiny).
@@ -35,14 +36,18 @@ pub(crate) struct Sim {
     pub(crate) state: SimState,
     /// API v1's authenticate tokens and sessions.
     pub(crate) v1: Auth,
+    /// API v3's OAuth clients, codes and tokens.
+    pub(crate) v3: V3State,
 }
 
 impl Sim {
     pub(crate) fn new(config: SimConfig, shutdown: watch::Receiver<bool>) -> Self {
         let v1 = Auth::new(&config.cluster, config.token_ttl, config.session_ttl);
+        let v3 = V3State::new(&config);
         Self {
             state: SimState::new(config, shutdown),
             v1,
+            v3,
         }
     }
 }
@@ -58,6 +63,9 @@ pub(crate) async fn handle(State(sim): State<Arc<Sim>>, request: Request) -> Res
         _ => (raw_path, false),
     };
     let endpoint = Endpoint::classify(path);
+    if endpoint.is_v3() {
+        return v3::handle(state, &sim.v3, endpoint, parts, body).await;
+    }
     let host_header = parts
         .headers
         .get(HOST)

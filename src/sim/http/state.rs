@@ -14,15 +14,16 @@ use super::body::BodyError;
 use super::query::Params;
 use crate::sim::account::devices::{Device, demo_devices};
 use crate::sim::frames::{FrameCamera, Frames};
+use crate::sim::recording::{Recording, interval_for};
 use crate::sim::stats::Recorder;
-use crate::sim::timeline::{Timeline, Window};
+use crate::sim::timeline::Window;
 use crate::sim::{Endpoint, Faults, SimConfig};
 use crate::timestamp::EenTimestamp;
 
 /// A camera that has (or could have) preview frames.
 #[derive(Debug)]
 pub(crate) struct CameraAssets {
-    pub(crate) timeline: Timeline,
+    pub(crate) timeline: Recording,
     pub(crate) frame_camera: FrameCamera,
     /// When it stopped sending previews (ms since the epoch), if it did.
     down_at: Option<i64>,
@@ -56,6 +57,7 @@ impl SimState {
     pub(crate) fn new(config: SimConfig, shutdown: watch::Receiver<bool>) -> Self {
         let started_ms = EenTimestamp::now().as_millis();
         let interval_ms = i64::try_from(config.preview_interval.as_millis()).unwrap_or(i64::MAX);
+        let retention_ms = i64::try_from(config.retention.as_millis()).unwrap_or(i64::MAX);
         let devices = demo_devices();
         let cameras = devices
             .iter()
@@ -72,7 +74,12 @@ impl SimState {
                 Some((
                     esn.clone(),
                     CameraAssets {
-                        timeline: Timeline::new(&esn, interval_ms),
+                        timeline: Recording::new(
+                            &esn,
+                            interval_for(&d.name, interval_ms),
+                            started_ms.saturating_sub(retention_ms),
+                            started_ms,
+                        ),
                         frame_camera: FrameCamera {
                             esn,
                             name: d.name.clone(),
