@@ -413,7 +413,7 @@ async fn v3_sim_12_clients_authenticate_by_basic_or_form_fields_with_params_in_b
     let mismatch = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
-        ("redirect_uri", "http://127.0.0.1:8080/auth/een/callback"),
+        ("redirect_uri", "http://127.0.0.1:8080/een/callback"),
     ];
     let response = token_call(&sim, &client, &mismatch).await;
     assert_eq!(response.status(), 400);

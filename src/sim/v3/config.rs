@@ -11,7 +11,7 @@ pub const V3_DEMO_CLIENT_SECRET: &str = "demo-client-secret";
 /// the gallery's own callback on its default address.
 pub const V3_DEMO_REDIRECT_URIS: [&str; 2] = [
     "http://127.0.0.1:3333",
-    "http://127.0.0.1:8080/auth/een/callback",
+    "http://127.0.0.1:8080/een/callback",
 ];
 
 /// A registered OAuth client (V3-SIM-02): a confidential client, as a server-side gallery is.
