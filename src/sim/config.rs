@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use rand::RngExt;
+
 use super::Endpoint;
 use super::v3::config::{V3Config, V3Faults};
 
@@ -101,6 +103,28 @@ pub struct Faults {
     pub unknown_camera: UnknownCameraAnswer,
     /// API v3 faults (V3-SIM-40) beyond the ones above, which apply to v3 too.
     pub v3: V3Faults,
+}
+
+impl Faults {
+    /// The injected delay for one request to `endpoint` (SIM-51; v3 takes the same switches):
+    /// the latency, a uniform jitter and the endpoint's extra latency. The stats endpoint is
+    /// never delayed, so tests can read counters at once.
+    pub(crate) fn delay_for(&self, endpoint: Endpoint) -> Duration {
+        if endpoint == Endpoint::Stats {
+            return Duration::ZERO;
+        }
+        let jitter = if self.jitter.is_zero() {
+            Duration::ZERO
+        } else {
+            self.jitter.mul_f64(rand::rng().random::<f64>())
+        };
+        let extra = self
+            .endpoint_latency
+            .get(&endpoint)
+            .copied()
+            .unwrap_or_default();
+        self.latency + jitter + extra
+    }
 }
 
 /// One injected error (SIM-51).

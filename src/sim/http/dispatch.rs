@@ -6,14 +6,12 @@
 //! are split on `;` as well as `&` (SIM-04).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::header::HOST;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
-use rand::RngExt;
 use tokio::sync::watch;
 
 use super::body::{BodyError, body_params};
@@ -96,7 +94,7 @@ pub(crate) async fn handle(State(sim): State<Arc<Sim>>, request: Request) -> Res
         let ordinal = sim.v1.peek(&candidates);
         state.recorder.image_started(ordinal)
     });
-    let delay = delay_for(&faults, endpoint);
+    let delay = faults.delay_for(endpoint);
     let response = if !delay.is_zero() && !state.sleep(delay).await {
         ApiError::unavailable().into_response()
     } else {
@@ -132,24 +130,6 @@ fn host_name(host: &str) -> String {
         host.rsplit_once(':').map_or(host, |(name, _)| name)
     };
     name.to_ascii_lowercase()
-}
-
-/// The injected delay for one request (SIM-51).
-fn delay_for(faults: &Faults, endpoint: Endpoint) -> Duration {
-    if endpoint == Endpoint::Stats {
-        return Duration::ZERO;
-    }
-    let jitter = if faults.jitter.is_zero() {
-        Duration::ZERO
-    } else {
-        faults.jitter.mul_f64(rand::rng().random::<f64>())
-    };
-    let extra = faults
-        .endpoint_latency
-        .get(&endpoint)
-        .copied()
-        .unwrap_or_default();
-    faults.latency + jitter + extra
 }
 
 async fn respond(

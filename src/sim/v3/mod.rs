@@ -26,7 +26,6 @@ mod wire;
 
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
 use axum::http::header::{AUTHORIZATION, HOST};
 use axum::http::request::Parts;
@@ -239,7 +238,7 @@ pub(crate) async fn handle(
         let ordinal = req.bearer().and_then(|t| req.v3.oauth.peek(t));
         state.recorder.v3.image_started(ordinal)
     });
-    let delay = delay_for(&faults, endpoint);
+    let delay = faults.delay_for(endpoint);
     let response = if too_large {
         V3Error::payload_too_large(path).into_response()
     } else if !delay.is_zero() && !state.sleep(delay).await {
@@ -272,21 +271,6 @@ pub(crate) async fn handle(
         host,
     );
     response
-}
-
-/// The injected delay for one request (the v1 latency switches).
-fn delay_for(faults: &Faults, endpoint: Endpoint) -> Duration {
-    let jitter = if faults.jitter.is_zero() {
-        Duration::ZERO
-    } else {
-        faults.jitter.mul_f64(rand::rng().random::<f64>())
-    };
-    let extra = faults
-        .endpoint_latency
-        .get(&endpoint)
-        .copied()
-        .unwrap_or_default();
-    faults.latency + jitter + extra
 }
 
 /// The first injected error that fires for `endpoint`, in the v3 envelope.
