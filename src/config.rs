@@ -10,8 +10,12 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
-/// The production EEN login host.
+/// The production EEN login host (API v1).
 pub const DEFAULT_EEN_BASE_URL: &str = "https://login.eagleeyenetworks.com";
+/// EEN's OAuth2 host (API v3).
+pub const DEFAULT_EEN_AUTH_URL: &str = "https://auth.eagleeyenetworks.com";
+/// EEN's global API host, where v3 discovers an account's own API host.
+pub const DEFAULT_EEN_API_URL: &str = "https://api.eagleeyenetworks.com";
 
 /// Settings of the gallery server.
 #[derive(Clone, Debug, clap::Args)]
@@ -30,9 +34,44 @@ pub struct Config {
     #[arg(long, env = "EEN_PASSWORD_FILE")]
     pub een_password_file: Option<PathBuf>,
 
-    /// EEN login host.
+    /// EEN login host (API v1).
     #[arg(long, env = "EEN_BASE_URL", default_value = DEFAULT_EEN_BASE_URL)]
     pub een_base_url: Url,
+
+    /// OAuth client id of the application registered at EEN (API v3). Setting it selects
+    /// v3; see the README for registering the application.
+    #[arg(long, env = "EEN_CLIENT_ID")]
+    pub een_client_id: Option<String>,
+
+    /// OAuth client secret of that application. Prefer EEN_CLIENT_SECRET_FILE.
+    #[arg(long, env = "EEN_CLIENT_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub een_client_secret: Option<SecretString>,
+
+    /// File holding the OAuth client secret; one trailing newline is ignored.
+    #[arg(long, env = "EEN_CLIENT_SECRET_FILE")]
+    pub een_client_secret_file: Option<PathBuf>,
+
+    /// The redirect URI registered with the application, exactly as registered; the gallery
+    /// serves it at /een/callback, e.g. https://gallery.example.com/een/callback.
+    #[arg(long, env = "EEN_REDIRECT_URL")]
+    pub een_redirect_url: Option<Url>,
+
+    /// EEN's OAuth2 host (API v3).
+    #[arg(long, env = "EEN_AUTH_URL", default_value = DEFAULT_EEN_AUTH_URL)]
+    pub een_auth_url: Url,
+
+    /// EEN's global API host, for discovering the account's API host (API v3).
+    #[arg(long, env = "EEN_API_URL", default_value = DEFAULT_EEN_API_URL)]
+    pub een_api_url: Url,
+
+    /// Where the EEN v3 connection (its tokens) is kept, in one file readable by this user
+    /// only. Mount a volume here in a container.
+    #[arg(long, env = "DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Which EEN API demo mode simulates (without credentials).
+    #[arg(long, env = "EEN_API", value_enum, default_value_t = Api::V3)]
+    pub een_api: Api,
 
     /// Address to listen on (use 0.0.0.0:8080 in a container).
     #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
@@ -85,10 +124,19 @@ pub enum LogFormat {
     Json,
 }
 
+/// One of EEN's APIs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Api {
+    /// API v1 ("legacy"): username and password.
+    V1,
+    /// API v3: OAuth2, connected once by an operator.
+    V3,
+}
+
 /// Where the gallery gets its cameras from.
 #[derive(Clone, Debug)]
 pub enum Upstream {
-    /// A real EEN account.
+    /// A real EEN account on API v1.
     Een {
         /// Login host.
         base_url: Url,
@@ -97,8 +145,28 @@ pub enum Upstream {
         /// Password.
         password: SecretString,
     },
-    /// No credentials: the built-in simulator.
-    Demo,
+    /// A real EEN account on API v3.
+    EenV3(OAuthApp),
+    /// No credentials: the built-in simulator, on this API.
+    Demo(Api),
+}
+
+/// The application registered at EEN (API v3) and where its connection is kept. `Debug`
+/// shows no secret.
+#[derive(Clone, Debug)]
+pub struct OAuthApp {
+    /// OAuth client id.
+    pub client_id: String,
+    /// OAuth client secret.
+    pub client_secret: SecretString,
+    /// The redirect URI, exactly as registered.
+    pub redirect_url: Url,
+    /// EEN's OAuth2 host.
+    pub auth_url: Url,
+    /// EEN's global API host (base-URL discovery).
+    pub api_url: Url,
+    /// Where the connection file lives.
+    pub data_dir: PathBuf,
 }
 
 /// A configuration that cannot be used.
@@ -112,8 +180,29 @@ pub enum ConfigError {
     /// Both ways of giving the password were used.
     #[error("set only one of EEN_PASSWORD and EEN_PASSWORD_FILE")]
     TwoPasswords,
-    /// The password file could not be read.
-    #[error("cannot read EEN_PASSWORD_FILE {path}")]
+    /// Both ways of giving the client secret were used.
+    #[error("set only one of EEN_CLIENT_SECRET and EEN_CLIENT_SECRET_FILE")]
+    TwoClientSecrets,
+    /// A v3 client id without its secret or redirect URI.
+    #[error(
+        "EEN_CLIENT_ID needs a client secret (EEN_CLIENT_SECRET or EEN_CLIENT_SECRET_FILE) and \
+         EEN_REDIRECT_URL"
+    )]
+    IncompleteApp,
+    /// The redirect URI does not end in the path the gallery serves.
+    #[error("EEN_REDIRECT_URL must be an http(s) URL ending in /een/callback (got {0})")]
+    BadRedirect(String),
+    /// A v3 client secret or redirect URI without a client id.
+    #[error("EEN_CLIENT_SECRET and EEN_REDIRECT_URL need EEN_CLIENT_ID")]
+    AppWithoutClientId,
+    /// Both v1 and v3 credentials were given.
+    #[error(
+        "set EEN_USERNAME (API v1) or EEN_CLIENT_ID (API v3), not both: the gallery shows one \
+         account through one API"
+    )]
+    TwoApis,
+    /// A secret file could not be read.
+    #[error("cannot read {path}")]
     PasswordFile {
         /// The file.
         path: PathBuf,
@@ -124,7 +213,8 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Decides between a real EEN account and demo mode, reading the password file if given.
+    /// Decides between a real EEN account (v1 or v3) and demo mode, reading secret files if
+    /// given.
     pub fn upstream(&self) -> Result<Upstream, ConfigError> {
         let password = match (&self.een_password, &self.een_password_file) {
             (Some(_), Some(_)) => return Err(ConfigError::TwoPasswords),
@@ -136,8 +226,25 @@ impl Config {
             .een_username
             .as_deref()
             .filter(|u| !u.trim().is_empty());
+        let client_id = self
+            .een_client_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty());
+        if let Some(client_id) = client_id {
+            if username.is_some() || password.is_some() {
+                return Err(ConfigError::TwoApis);
+            }
+            return self.oauth_app(client_id).map(Upstream::EenV3);
+        }
+        if self.een_client_secret.is_some()
+            || self.een_client_secret_file.is_some()
+            || self.een_redirect_url.is_some()
+        {
+            return Err(ConfigError::AppWithoutClientId);
+        }
         match (username, password) {
-            (None, None) => Ok(Upstream::Demo),
+            (None, None) => Ok(Upstream::Demo(self.een_api)),
             (Some(username), Some(password)) => Ok(Upstream::Een {
                 base_url: self.een_base_url.clone(),
                 username: username.trim().to_owned(),
@@ -145,6 +252,33 @@ impl Config {
             }),
             _ => Err(ConfigError::IncompleteCredentials),
         }
+    }
+
+    fn oauth_app(&self, client_id: &str) -> Result<OAuthApp, ConfigError> {
+        let client_secret = match (&self.een_client_secret, &self.een_client_secret_file) {
+            (Some(_), Some(_)) => return Err(ConfigError::TwoClientSecrets),
+            (Some(s), None) => s.clone(),
+            (None, Some(path)) => read_password_file(path)?,
+            (None, None) => return Err(ConfigError::IncompleteApp),
+        };
+        let redirect_url = self
+            .een_redirect_url
+            .clone()
+            .ok_or(ConfigError::IncompleteApp)?;
+        if !matches!(redirect_url.scheme(), "http" | "https")
+            || redirect_url.host_str().is_none()
+            || !redirect_url.path().ends_with(CALLBACK_PATH)
+        {
+            return Err(ConfigError::BadRedirect(redirect_url.to_string()));
+        }
+        Ok(OAuthApp {
+            client_id: client_id.to_owned(),
+            client_secret,
+            redirect_url,
+            auth_url: self.een_auth_url.clone(),
+            api_url: self.een_api_url.clone(),
+            data_dir: self.data_dir.clone(),
+        })
     }
 
     /// Byte budget of the image cache.
@@ -182,6 +316,9 @@ impl Config {
         Duration::from_secs(self.shutdown_timeout_secs)
     }
 }
+
+/// Where the gallery serves the OAuth redirect URI (under its base path).
+pub const CALLBACK_PATH: &str = "/een/callback";
 
 fn parse_secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(s))
@@ -224,7 +361,9 @@ mod tests {
     #[test]
     fn no_credentials_means_demo() {
         let config = parse(&[]);
-        assert!(matches!(config.upstream(), Ok(Upstream::Demo)));
+        assert!(matches!(config.upstream(), Ok(Upstream::Demo(Api::V3))));
+        let config = parse(&["--een-api", "v1"]);
+        assert!(matches!(config.upstream(), Ok(Upstream::Demo(Api::V1))));
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
     }
 
@@ -276,6 +415,57 @@ mod tests {
             "/nonexistent",
         ]);
         assert!(matches!(config.upstream(), Err(ConfigError::TwoPasswords)));
+    }
+
+    #[test]
+    fn a_client_id_selects_v3_and_needs_its_secret_and_redirect() {
+        let config = parse(&[
+            "--een-client-id",
+            "app",
+            "--een-client-secret",
+            "client-secret-value",
+            "--een-redirect-url",
+            "https://gallery.example.com/een/callback",
+        ]);
+        let Ok(Upstream::EenV3(app)) = config.upstream() else {
+            panic!("expected v3");
+        };
+        assert_eq!(app.client_id, "app");
+        assert_eq!(app.auth_url.as_str(), "https://auth.eagleeyenetworks.com/");
+        assert!(!format!("{app:?}").contains("client-secret-value"));
+
+        let config = parse(&["--een-client-id", "app"]);
+        assert!(matches!(config.upstream(), Err(ConfigError::IncompleteApp)));
+        let config = parse(&[
+            "--een-client-id",
+            "app",
+            "--een-client-secret",
+            "s",
+            "--een-redirect-url",
+            "https://gallery.example.com/callback",
+        ]);
+        assert!(matches!(
+            config.upstream(),
+            Err(ConfigError::BadRedirect(_))
+        ));
+        let config = parse(&["--een-client-secret", "s"]);
+        assert!(matches!(
+            config.upstream(),
+            Err(ConfigError::AppWithoutClientId)
+        ));
+    }
+
+    #[test]
+    fn v1_and_v3_credentials_together_are_an_error() {
+        let config = parse(&[
+            "--een-username",
+            "a@b.c",
+            "--een-password",
+            "x",
+            "--een-client-id",
+            "app",
+        ]);
+        assert!(matches!(config.upstream(), Err(ConfigError::TwoApis)));
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub enum Status {
     Unreachable,
     /// EEN rejected the username or password, or the account cannot log in.
     CredentialsRejected,
+    /// v3: no EEN account is connected yet; an operator must approve access once.
+    NotConnected,
+    /// v3: EEN refused to refresh the connection; an operator must connect again.
+    ReconnectionNeeded,
 }
 
 impl Status {
@@ -33,7 +37,20 @@ impl Status {
             Status::Ready => "ready",
             Status::Unreachable => "Eagle Eye Networks cannot be reached",
             Status::CredentialsRejected => "Eagle Eye Networks rejected the configured credentials",
+            Status::NotConnected => "Not connected to Eagle Eye Networks yet",
+            Status::ReconnectionNeeded => {
+                "Eagle Eye Networks asks for the account to be connected again"
+            }
         }
+    }
+
+    /// Whether only an operator can change this status (connect the account, fix the
+    /// credentials): page views then fail fast, and the keeper does not retry on its own.
+    pub fn needs_operator(self) -> bool {
+        matches!(
+            self,
+            Status::CredentialsRejected | Status::NotConnected | Status::ReconnectionNeeded
+        )
     }
 }
 
@@ -80,14 +97,29 @@ impl Health {
     /// Records a call about one camera's images. It only counts: one slow or missing image
     /// (even one fetched in the background after its page gave up) says nothing about EEN as
     /// a whole, and must not turn `/readyz` or every page to "unreachable". The exception is
-    /// a login that EEN refused while the call logged in again: that is a login outcome, and
-    /// the gate must stop pages from retrying it.
+    /// a login (or v3 refresh) that EEN refused while the call logged in again: that is a
+    /// connection outcome, and the gate must stop pages from retrying it.
     pub fn record_image_call<T>(&self, call: &'static str, result: &Result<T, een::Error>) {
         self.metrics.een_call(call, result.is_ok());
         if let Err(error) = result
-            && let Some(Status::CredentialsRejected) = status_after(error)
+            && let Some(status) = status_after(error)
+            && status.needs_operator()
         {
-            self.set(Status::CredentialsRejected);
+            self.set(status);
+        }
+    }
+
+    /// Records a connection an operator just made (v3 connect flow, or a disconnect, with
+    /// `result` `Err(NotConnected)`): the keeper takes it from there.
+    pub fn record_connect(&self, result: &Result<(), een::Error>) {
+        self.metrics.een_call("connect", result.is_ok());
+        match result {
+            Ok(()) => self.set(Status::Connecting),
+            Err(error) => {
+                if let Some(status) = status_after(error) {
+                    self.set(status);
+                }
+            }
         }
     }
 
@@ -111,11 +143,14 @@ impl Health {
         }
     }
 
-    /// Fails fast while the credentials are known to be rejected: retrying them on every page
-    /// view could get the account locked. Only the keeper task retries, with backoff.
+    /// Fails fast while only an operator can help: retrying rejected credentials on every
+    /// page view could get the account locked, and a refused refresh must never be retried.
+    /// Only the keeper task retries credentials, with backoff.
     pub fn gate(&self) -> Result<(), een::Error> {
         match self.status() {
             Status::CredentialsRejected => Err(een::Error::InvalidCredentials),
+            Status::NotConnected => Err(een::Error::NotConnected),
+            Status::ReconnectionNeeded => Err(een::Error::ReconnectionNeeded),
             _ => Ok(()),
         }
     }
@@ -142,6 +177,8 @@ fn status_after(error: &een::Error) -> Option<Status> {
         een::Error::InvalidCredentials | een::Error::Account(_) => {
             Some(Status::CredentialsRejected)
         }
+        een::Error::NotConnected => Some(Status::NotConnected),
+        een::Error::ReconnectionNeeded => Some(Status::ReconnectionNeeded),
         een::Error::Transport(_) | een::Error::Timeout | een::Error::Config(_) => {
             Some(Status::Unreachable)
         }
@@ -150,6 +187,7 @@ fn status_after(error: &een::Error) -> Option<Status> {
         // Logging in again did not help: let the keeper establish a new session.
         een::Error::SessionExpired => Some(Status::Connecting),
         een::Error::NotFound
+        | een::Error::CodeRejected
         | een::Error::RateLimited
         | een::Error::Upstream(_)
         | een::Error::Decode(_) => None,

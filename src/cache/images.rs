@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use super::fetch::{self, Fetch};
 use super::health::Health;
 use super::trouble::{Failure, SharedError};
-use crate::een::{self, Backend, Before, Esn, Image};
+use crate::een::{self, Backend, Before, Esn, Image, Listed};
 use crate::metrics::Metrics;
 use crate::timestamp::EenTimestamp;
 
@@ -141,13 +141,26 @@ impl Images {
         count: u32,
         deadline: Instant,
     ) -> Result<Vec<EenTimestamp>, Failure> {
-        fetch::within(deadline, async {
+        let listed = fetch::within(deadline, async {
             self.health.gate()?;
             let result = self.een.list_previews(esn, before, count).await;
             self.health.record_image_call("list_previews", &result);
             result
         })
-        .await
+        .await?;
+        let mut timestamps = Vec::with_capacity(listed.len());
+        for Listed { timestamp, bytes } in listed {
+            // Frames the listing had to fetch to find (v3) need no second EEN call.
+            if let Some(bytes) = bytes {
+                let key = ImageKey {
+                    esn: esn.clone(),
+                    timestamp,
+                };
+                self.cache.insert(key, bytes).await;
+            }
+            timestamps.push(timestamp);
+        }
+        Ok(timestamps)
     }
 
     /// The image at `timestamp` if it is cached, without calling EEN.

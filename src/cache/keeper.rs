@@ -40,7 +40,13 @@ pub fn spawn_keeper(
         let mut changes = health.subscribe();
         let mut wait = backoff.initial;
         loop {
-            if changes.wait_for(|s| *s != Status::Ready).await.is_err() {
+            // Rejected credentials are retried (an operator may have fixed them at EEN); a
+            // missing or refused v3 connection only an operator's connect flow can restore.
+            let due = |s: &Status| {
+                *s != Status::Ready
+                    && !matches!(s, Status::NotConnected | Status::ReconnectionNeeded)
+            };
+            if changes.wait_for(due).await.is_err() {
                 return;
             }
             if connect(&een, &directory, &health).await {

@@ -1,6 +1,7 @@
 //! The middle layer between the gallery and EEN: what is kept, for how long, and what a
 //! failure means.
 //!
+//! - `account`: the connection as operators manage it (v3 connect flow, disconnect);
 //! - `directory`: the camera list (stale-while-revalidate, single flight, failure memory);
 //! - `images`: the image cache (byte-bounded, single flight) and what EEN said is missing;
 //! - `fetch`: fetching against a deadline, at most [`PAGE_FETCH_PERMITS`] per page;
@@ -12,6 +13,7 @@
 //! It calls EEN through [`een::Backend`](crate::een::Backend) only, and imports nothing of
 //! the gallery.
 
+mod account;
 mod directory;
 mod fetch;
 mod health;
@@ -19,6 +21,7 @@ mod images;
 mod keeper;
 mod trouble;
 
+pub use account::Account;
 pub use directory::{CameraList, Directory};
 pub use fetch::{Fetch, PAGE_FETCH_PERMITS};
 pub use health::{Health, Status};

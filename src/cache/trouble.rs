@@ -22,6 +22,10 @@ pub enum Trouble {
     Busy,
     /// EEN answered something unexpected.
     BadAnswer,
+    /// No EEN account is connected yet (v3).
+    NotConnected,
+    /// EEN refused to refresh the connection; an operator must connect again (v3).
+    ReconnectionNeeded,
 }
 
 impl Trouble {
@@ -29,7 +33,11 @@ impl Trouble {
     pub fn of(error: &een::Error) -> Self {
         match error {
             een::Error::NotFound => Trouble::Missing,
-            een::Error::InvalidCredentials | een::Error::Account(_) => Trouble::Rejected,
+            een::Error::InvalidCredentials | een::Error::Account(_) | een::Error::CodeRejected => {
+                Trouble::Rejected
+            }
+            een::Error::NotConnected => Trouble::NotConnected,
+            een::Error::ReconnectionNeeded => Trouble::ReconnectionNeeded,
             // A lost session says nothing about the credentials: the next login may well
             // work, and the keeper is already at it.
             een::Error::SessionExpired
@@ -71,6 +79,8 @@ impl Failure {
             Trouble::Rejected => een::Error::InvalidCredentials,
             Trouble::Busy => een::Error::RateLimited,
             Trouble::BadAnswer => een::Error::Decode("test".into()),
+            Trouble::NotConnected => een::Error::NotConnected,
+            Trouble::ReconnectionNeeded => een::Error::ReconnectionNeeded,
         };
         cause.into()
     }

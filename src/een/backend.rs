@@ -5,7 +5,9 @@
 //! threaded through the cache layer and the gallery), and the compiler lists every method a
 //! new variant must answer. See `docs/ARCHITECTURE.md`.
 
-use super::{Before, Camera, Error, Esn, Image, v1};
+use secrecy::SecretString;
+
+use super::{AuthorizationRequest, Before, Camera, ConnectionState, Error, Esn, Image, Listed, v1};
 use crate::timestamp::EenTimestamp;
 
 /// The EEN account the gallery shows, reached through one of EEN's APIs. Cheap to clone:
@@ -53,15 +55,25 @@ impl Backend {
         }
     }
 
-    /// Timestamps of up to `count` previews strictly before `before`, newest first.
+    /// Up to `count` previews strictly before `before`, newest first, distinct; with their
+    /// JPEGs when the backend fetched them to find them.
     pub async fn list_previews(
         &self,
         esn: &Esn,
         before: Before,
         count: u32,
-    ) -> Result<Vec<EenTimestamp>, Error> {
+    ) -> Result<Vec<Listed>, Error> {
         match self {
-            Backend::V1(client) => client.list_previews(esn, before, count).await,
+            Backend::V1(client) => {
+                let times = client.list_previews(esn, before, count).await?;
+                Ok(times
+                    .into_iter()
+                    .map(|timestamp| Listed {
+                        timestamp,
+                        bytes: None,
+                    })
+                    .collect())
+            }
         }
     }
 
@@ -72,8 +84,45 @@ impl Backend {
         }
     }
 
-    /// Ends the connection (logs out); the next call connects again.
+    /// Whether the gallery holds a working authorization for the account. v1 always does:
+    /// its credentials are configured.
+    pub fn connection_state(&self) -> ConnectionState {
+        match self {
+            Backend::V1(_) => ConnectionState::Connected,
+        }
+    }
+
+    /// Starts a connect flow (v3): the authorize URL with a fresh `state` and PKCE pair.
+    /// `None` for v1, which has nothing to connect.
+    pub fn begin_authorization(&self) -> Option<AuthorizationRequest> {
+        match self {
+            Backend::V1(_) => None,
+        }
+    }
+
+    /// Finishes a connect flow (v3): exchanges the code EEN sent to the redirect URI, with
+    /// the PKCE verifier of [`Backend::begin_authorization`], and keeps the connection.
+    pub async fn complete_authorization(
+        &self,
+        code: &str,
+        verifier: &SecretString,
+    ) -> Result<(), Error> {
+        let _ = (code, verifier);
+        match self {
+            Backend::V1(_) => Err(Error::Config("EEN API v1 has no connect flow")),
+        }
+    }
+
+    /// Ends the account's connection for good: v1 logs out (the next call logs in again);
+    /// v3 revokes the refresh token at EEN and forgets the stored connection.
     pub async fn disconnect(&self) -> Result<(), Error> {
+        match self {
+            Backend::V1(client) => client.logout().await,
+        }
+    }
+
+    /// Called on the way out: v1 logs out; v3 keeps its connection for the next start.
+    pub async fn close(&self) -> Result<(), Error> {
         match self {
             Backend::V1(client) => client.logout().await,
         }

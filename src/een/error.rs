@@ -13,6 +13,15 @@ pub enum Error {
     /// The account or user cannot log in (402, 412, 460, 461, 462, 465); says why.
     #[error("EEN account problem: {0}")]
     Account(AccountProblem),
+    /// v3: no EEN account is connected yet.
+    #[error("no EEN account connected")]
+    NotConnected,
+    /// v3: EEN refused to refresh the connection; an operator must connect again.
+    #[error("EEN asks for the account to be connected again")]
+    ReconnectionNeeded,
+    /// v3: EEN refused the authorization code (used, expired, or not for this client).
+    #[error("EEN refused the authorization code")]
+    CodeRejected,
     /// The session expired and logging in again did not help.
     #[error("EEN session expired")]
     SessionExpired,
@@ -98,7 +107,11 @@ impl Error {
     /// The upstream HTTP status behind this error, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::InvalidCredentials | Error::SessionExpired => Some(401),
+            Error::InvalidCredentials
+            | Error::SessionExpired
+            | Error::NotConnected
+            | Error::ReconnectionNeeded => Some(401),
+            Error::CodeRejected => Some(400),
             Error::Account(problem) => Some(problem.status()),
             Error::NotFound => Some(404),
             Error::RateLimited => Some(429),

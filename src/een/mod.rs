@@ -11,4 +11,7 @@ pub mod v1;
 
 pub use backend::Backend;
 pub use error::{AccountProblem, Error};
-pub use types::{Before, Camera, CameraStatus, Esn, Image, ParseEsnError};
+pub use types::{
+    AuthorizationRequest, Before, Camera, CameraStatus, ConnectionState, Esn, Image, Listed,
+    ParseEsnError,
+};

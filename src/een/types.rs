@@ -53,8 +53,14 @@ pub enum CameraStatus {
     InternetOffline,
     /// Turned off by a user.
     Off,
-    /// Needs an ONVIF password (effectively offline).
+    /// Needs an ONVIF password (effectively offline); v3's `invalidCredentials`.
     PasswordNeeded,
+    /// Its bridge is offline, so the cloud cannot see it (v3's `bridgeOffline`).
+    BridgeOffline,
+    /// Offline for a reason EEN does not describe (v3's `error`).
+    Faulty,
+    /// EEN does not know its state (v3's `unknown`, and any value this gallery does not know).
+    Unknown,
 }
 
 impl CameraStatus {
@@ -84,6 +90,48 @@ pub struct Image {
     pub timestamp: EenTimestamp,
     /// The JPEG.
     pub bytes: Bytes,
+}
+
+/// A preview found by a listing: its time, and its JPEG when the backend had to fetch the
+/// frame to find it (v3 finds frames by fetching them; v1 lists times only).
+#[derive(Clone, Debug)]
+pub struct Listed {
+    /// When the frame was taken.
+    pub timestamp: EenTimestamp,
+    /// The JPEG, when the listing fetched it already.
+    pub bytes: Option<Bytes>,
+}
+
+/// Whether the gallery holds a working authorization for the EEN account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionState {
+    /// Credentials (v1) or a stored connection (v3) are there to use.
+    Connected,
+    /// v3: no account connected yet; an operator must approve access once.
+    NotConnected,
+    /// v3: EEN refused to refresh the connection (expired, revoked, idle too long); an
+    /// operator must connect again.
+    ReconnectionNeeded,
+}
+
+/// The start of a v3 connect flow: where to send the operator's browser, the `state` that
+/// must come back with the code, and the PKCE verifier that goes with the code exchange.
+/// `Debug` shows neither secret.
+pub struct AuthorizationRequest {
+    /// EEN's authorize page, with `client_id`, `redirect_uri`, `state` and the PKCE challenge.
+    pub url: url::Url,
+    /// The random `state`, to bind to the browser that started the flow.
+    pub state: secrecy::SecretString,
+    /// The PKCE code verifier, sent with the code exchange.
+    pub verifier: secrecy::SecretString,
+}
+
+impl fmt::Debug for AuthorizationRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL carries the state, so it is left out too.
+        f.debug_struct("AuthorizationRequest")
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where a listing of previews ends.

@@ -47,6 +47,12 @@ pub enum AppError {
     /// EEN answered something unexpected.
     #[error("unexpected answer from EEN")]
     EenBadAnswer(#[source] Failure),
+    /// No EEN account is connected yet (v3).
+    #[error("no EEN account connected")]
+    EenNotConnected(#[source] Failure),
+    /// EEN asks for the account to be connected again (v3).
+    #[error("EEN reconnection needed")]
+    EenReconnect(#[source] Failure),
     /// A page template failed to render.
     #[error("template rendering failed")]
     Render(#[from] askama::Error),
@@ -109,6 +115,18 @@ impl AppError {
                 "Unexpected answer from Eagle Eye Networks",
                 "Eagle Eye Networks answered in a way the gallery does not understand.",
             ),
+            AppError::EenNotConnected(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Not connected to Eagle Eye Networks yet",
+                "No Eagle Eye Networks account is connected to this gallery yet. The operator \
+                 connects one with the setup link in the gallery's log.",
+            ),
+            AppError::EenReconnect(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Reconnection to Eagle Eye Networks needed",
+                "Eagle Eye Networks no longer accepts this gallery's connection (it expired or \
+                 was revoked). The operator connects again with the setup link in the log.",
+            ),
             AppError::Render(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
@@ -131,6 +149,8 @@ impl From<Failure> for AppError {
             Trouble::Unreachable => AppError::EenUnreachable(failure),
             Trouble::Busy => AppError::EenBusy(failure),
             Trouble::BadAnswer => AppError::EenBadAnswer(failure),
+            Trouble::NotConnected => AppError::EenNotConnected(failure),
+            Trouble::ReconnectionNeeded => AppError::EenReconnect(failure),
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cache::{self, Backoff, Directory, Health, Images};
+use crate::cache::{self, Account, Backoff, Directory, Health, Images};
 use crate::config::Config;
 use crate::een::Backend;
 use crate::metrics::Metrics;
@@ -64,6 +64,8 @@ pub struct AppState {
     pub directory: Directory,
     /// The image cache.
     pub images: Images,
+    /// The EEN connection as operators manage it.
+    pub account: Account,
     /// How the gallery stands with EEN.
     pub health: Health,
     /// Counters for `/metrics`.
@@ -91,10 +93,12 @@ impl AppState {
             settings.image_cache_bytes,
             settings.latest_preview_max_age,
         );
+        let account = Account::new(een.clone(), health.clone());
         Self {
             een,
             directory,
             images,
+            account,
             health,
             metrics,
             settings: Arc::new(settings),

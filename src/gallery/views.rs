@@ -55,6 +55,13 @@ impl From<CameraStatus> for StatusView {
             }
             CameraStatus::PasswordNeeded => ("Offline", Some("camera password needed"), "offline"),
             CameraStatus::Off => ("Off", Some("turned off by a user"), "off"),
+            CameraStatus::BridgeOffline => ("Offline", Some("its bridge is offline"), "offline"),
+            CameraStatus::Faulty => ("Offline", Some("a device error"), "offline"),
+            CameraStatus::Unknown => (
+                "Unknown",
+                Some("Eagle Eye Networks does not know"),
+                "offline",
+            ),
         };
         Self {
             label,

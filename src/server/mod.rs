@@ -32,7 +32,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             let client = v1::Client::new(een_config).context("cannot build the EEN client")?;
             (Backend::from(client), None)
         }
-        Upstream::Demo => {
+        Upstream::EenV3(_) => anyhow::bail!("EEN API v3 is being wired in (issue 12)"),
+        Upstream::Demo(_) => {
             let simulator = demo::spawn_simulator()
                 .await
                 .context("cannot start the built-in EEN simulator")?;
@@ -69,7 +70,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .context("server failed")?;
 
     keeper.abort();
-    match tokio::time::timeout(LOGOUT_TIMEOUT, backend.disconnect()).await {
+    match tokio::time::timeout(LOGOUT_TIMEOUT, backend.close()).await {
         Ok(Ok(())) => tracing::info!("logged out of EEN"),
         Ok(Err(error)) => tracing::warn!(error = %error, "EEN logout failed"),
         Err(_) => tracing::warn!("EEN logout timed out"),
