@@ -241,7 +241,9 @@ impl Config {
             if username.is_some() || password.is_some() {
                 return Err(ConfigError::TwoApis);
             }
-            return self.oauth_app(client_id).map(|app| Upstream::EenV3(Box::new(app)));
+            return self
+                .oauth_app(client_id)
+                .map(|app| Upstream::EenV3(Box::new(app)));
         }
         if self.een_client_secret.is_some()
             || self.een_client_secret_file.is_some()

@@ -7,3 +7,4 @@ mod support;
 mod health;
 mod images;
 mod pages;
+mod v3;
