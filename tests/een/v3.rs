@@ -335,3 +335,67 @@ async fn a_camera_page_is_the_twenty_newest_frames_with_at_most_five_in_flight()
         assert!(stats.count(Endpoint::V3RecordedImage) <= 25);
     }
 }
+
+#[tokio::test]
+async fn a_rate_limited_een_is_waited_out_as_retry_after_asks() {
+    use een_gallery::sim::Faults;
+    let sim = approving_sim().await;
+    let gallery = connected(&sim).await;
+    let esn = v1_support::online_camera(&sim);
+    // One request a second per token, and EEN says to wait a second.
+    sim.set_faults(Faults {
+        rate_limit_per_second: Some(1),
+        retry_after_secs: Some(1),
+        ..Faults::default()
+    });
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        gallery.latest_preview(&esn).await.expect("gets through");
+    }
+    let limited = sim.stats().count_status(Endpoint::V3LiveImage, 429);
+    assert!(limited >= 1, "the limit was hit");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "the client waited as Retry-After asked"
+    );
+}
+
+#[tokio::test]
+async fn the_camera_list_maps_every_connection_status_and_time_zone() {
+    use een_gallery::een::CameraStatus;
+    let sim = approving_sim().await;
+    let gallery = connected(&sim).await;
+    let cameras = gallery.cameras().await.unwrap();
+    let statuses: HashSet<_> = cameras.iter().map(|c| c.status).collect();
+    for status in [
+        CameraStatus::Online,
+        CameraStatus::Offline,
+        CameraStatus::PasswordNeeded,
+        CameraStatus::BridgeOffline,
+        CameraStatus::Off,
+        CameraStatus::Faulty,
+        CameraStatus::Unknown,
+    ] {
+        assert!(statuses.contains(&status), "{status:?} occurs");
+    }
+    assert!(
+        cameras
+            .iter()
+            .any(|c| c.time_zone.iana_name().is_some_and(|z| z != "UTC")),
+        "time zones come through"
+    );
+    // The same cameras the v1 API shows (attached cameras), whatever the API.
+    let v1 = v1::Client::new(v1_support::config(&sim)).unwrap();
+    let mut v1_ids: Vec<_> = v1
+        .cameras()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.kind == v1::DeviceKind::Camera)
+        .map(|d| d.esn)
+        .collect();
+    let mut v3_ids: Vec<_> = cameras.iter().map(|c| c.esn.clone()).collect();
+    v1_ids.sort();
+    v3_ids.sort();
+    assert_eq!(v1_ids, v3_ids);
+}
