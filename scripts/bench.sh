@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# The een-gallery benchmark: the release binary against the standalone simulator with injected
-# EEN latency, driven by oha (load) and curl (single timed views), figures against the floor
-# EEN sets. Writes docs/BENCHMARKS.md. See docs/BENCHMARKS.md for what each scenario measures.
+# The een-gallery benchmark: the release binary on EEN API v1, then on API v3, against one
+# standalone simulator with injected EEN latency, driven by oha (load) and curl (single timed
+# views); the figures of both side by side, against the floor EEN sets. Writes
+# docs/BENCHMARKS.md. See docs/BENCHMARKS.md for what each scenario measures.
 #
-#   scripts/bench.sh                 full run (release build, ~3 minutes), writes docs/BENCHMARKS.md
+#   scripts/bench.sh                 full run (release build, ~4 minutes per API), writes
+#                                    docs/BENCHMARKS.md
 #   scripts/bench.sh --smoke         seconds, debug build, tiny counts; proves the harness runs
-#                                    (fails if a process does not start or a request errors)
+#                                    on each API (fails if a process does not start or a
+#                                    request errors)
 #
-# Options: --latency-ms N (50), --jitter-ms N (5), --duration SECS per load run (10),
-#          --cache-mib N (64), --out FILE (docs/BENCHMARKS.md; "-" writes no file).
+# Options: --api v1|v3|both (both), --latency-ms N (50), --jitter-ms N (5),
+#          --duration SECS per load run (10), --cache-mib N (64),
+#          --out FILE (docs/BENCHMARKS.md; "-" writes no file).
 # A missed goal is reported as MISS, never as a failing exit status.
 set -euo pipefail
 
@@ -16,6 +20,7 @@ cd "$(dirname "$0")/.."
 COMMAND="scripts/bench.sh${*:+ $*}"
 
 SMOKE=0
+API=both
 LATENCY_MS=50
 JITTER_MS=5
 DURATION=10
@@ -24,12 +29,13 @@ OUT=docs/BENCHMARKS.md
 while (($#)); do
     case "$1" in
         --smoke) SMOKE=1 ;;
-        --latency-ms) LATENCY_MS=$2; shift ;;
-        --jitter-ms) JITTER_MS=$2; shift ;;
-        --duration) DURATION=$2; shift ;;
-        --cache-mib) CACHE_MIB=$2; shift ;;
-        --out) OUT=$2; shift ;;
-        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --api) API=${2-}; shift ;;
+        --latency-ms) LATENCY_MS=${2-}; shift ;;
+        --jitter-ms) JITTER_MS=${2-}; shift ;;
+        --duration) DURATION=${2-}; shift ;;
+        --cache-mib) CACHE_MIB=${2-}; shift ;;
+        --out) OUT=${2-}; shift ;;
+        -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
         *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -37,6 +43,11 @@ done
 for n in "$LATENCY_MS" "$JITTER_MS" "$DURATION" "$CACHE_MIB"; do
     [[ $n =~ ^[0-9]+$ ]] || { echo "bench: not a whole number: $n" >&2; exit 2; }
 done
+case $API in
+    v1 | v3) APIS=("$API") ;;
+    both) APIS=(v1 v3) ;;
+    *) echo "bench: --api is v1, v3 or both (got $API)" >&2; exit 2 ;;
+esac
 
 if ((SMOKE)); then
     # Tiny and fast: figures are printed but not judged, and nothing is written.
@@ -71,7 +82,7 @@ if ! command -v oha >/dev/null; then
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Build, then start the simulator and the gallery (loopback only, ports picked by the kernel).
+# Build, then start the simulator (loopback only).
 
 if ((SMOKE)); then
     log "building (debug: the smoke run judges nothing)"
@@ -102,11 +113,11 @@ stop() { # pid: SIGTERM, up to 5 s to finish, then SIGKILL
 }
 
 cleanup() {
-    local status=$?
+    local status=$? f
     stop "$GALLERY_PID"
     stop "$SIM_PID"
     if ((status != 0)); then
-        for f in sim.log gallery.log; do
+        for f in sim.log gallery-v1.log gallery-v3.log; do
             [[ -s $WORK/$f ]] && { echo "--- last lines of $f" >&2; tail -n 20 "$WORK/$f" >&2; }
         done
     fi
@@ -133,22 +144,40 @@ await() { # what pid command...
 
 alive() {
     kill -0 "$SIM_PID" 2>/dev/null || die "the simulator died"
-    kill -0 "$GALLERY_PID" 2>/dev/null || die "the gallery died"
+    kill -0 "$GALLERY_PID" 2>/dev/null || die "the $API gallery died"
 }
 
+# API v3 names its API host in the token answer, and a token for a loopback auth host may only
+# go to a loopback API host: the simulator must know its own port before it binds, so it gets
+# a port that nothing answers on now, and another one should the bind still lose a race.
 log "starting the simulator (latency ${LATENCY_MS} ms + jitter up to ${JITTER_MS} ms per request)"
-"$BIN" sim --bind 127.0.0.1:0 --latency-ms "$LATENCY_MS" --jitter-ms "$JITTER_MS" \
-    --no-cookie-domain >"$WORK/sim.log" 2>&1 &
-SIM_PID=$!
-SIM=$(await simulator "$SIM_PID" \
-    sh -c "grep -o 'listening on http://127\.0\.0\.1:[0-9]*' '$WORK/sim.log' | head -n 1")
-SIM=${SIM#listening on }
+SIM=''
+for _ in $(seq 10); do
+    port=$((20000 + RANDOM % 40000))
+    (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue # taken
+    "$BIN" sim --bind "127.0.0.1:$port" --v3-api-host "127.0.0.1:$port" --v3-auto-approve \
+        --latency-ms "$LATENCY_MS" --jitter-ms "$JITTER_MS" --no-cookie-domain >"$WORK/sim.log" 2>&1 &
+    SIM_PID=$!
+    for _ in $(seq 300); do
+        grep -q "listening on http://127\.0\.0\.1:$port/" "$WORK/sim.log" && { SIM=http://127.0.0.1:$port; break; }
+        kill -0 "$SIM_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [[ -n $SIM ]] && break
+    kill -0 "$SIM_PID" 2>/dev/null && die "the simulator did not start within 30 s"
+    wait "$SIM_PID" 2>/dev/null || true
+    SIM_PID=''
+    grep -q 'Address already in use' "$WORK/sim.log" || die "the simulator exited during start-up"
+done
+[[ -n $SIM ]] || die "found no free port for the simulator in 10 tries"
 
-# The simulator's demo account (public: `een-gallery sim` prints it; sim::DEMO_USERNAME).
+# The simulator's demo account and v3 demo client (public: `een-gallery sim` prints them).
 DEMO_USERNAME=demo@een.com DEMO_PASSWORD=bettercloud
+V3_CLIENT_ID=een-gallery-demo V3_CLIENT_SECRET=demo-client-secret
+V3_REDIRECT=http://127.0.0.1:3333
 
-# The attached cameras, straight from the simulator in a session of our own (before any
-# counter is read, so it costs the measured runs nothing).
+# The attached cameras, straight from the simulator in a v1 session of our own (before any
+# counter is read, so it costs the measured runs nothing); v3 serves the same account.
 sim_session() {
     local token
     token=$(curl -sf "$SIM/g/aaa/authenticate" \
@@ -162,24 +191,67 @@ curl -sf -b "$WORK/cookies" "$SIM/g/device/list" |
         >"$WORK/cameras" || die "cannot read the simulator's device list"
 [[ -s $WORK/cameras ]] || die "the simulator lists no attached cameras"
 
+# A v3 token pair (JSON) as an operator's approval gets it: authorize (auto-approved: the
+# code comes in the redirect's Location), then the code exchange. Never printed.
+v3_tokens() {
+    local location code
+    location=$(curl -s -o /dev/null -w '%{redirect_url}' \
+        "$SIM/oauth2/authorize?scope=vms.all&response_type=code&client_id=$V3_CLIENT_ID&redirect_uri=$(jq -rn --arg u "$V3_REDIRECT" '$u | @uri')")
+    code=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$location")
+    [[ -n $code ]] || return 1
+    curl -sf -u "$V3_CLIENT_ID:$V3_CLIENT_SECRET" "$SIM/oauth2/token" \
+        -d grant_type=authorization_code -d scope=vms.all \
+        --data-urlencode "code=$code" --data-urlencode "redirect_uri=$V3_REDIRECT" |
+        jq -ce 'select(.access_token and .refresh_token and .httpsBaseUrl.hostname)'
+}
+# A bearer header in a file (mode 0600), so the token is on no command line.
+(umask 077 && v3_tokens | jq -r '"Authorization: Bearer \(.access_token)"' >"$WORK/v3.auth") ||
+    die "cannot get a v3 token from the simulator"
+
 # Other gallery settings keep their defaults unless set in the environment (for experiments,
 # e.g. LATEST_PREVIEW_MAX_AGE_SECS=3600); the report names any that are.
 OVERRIDES=$(env | grep -E '^(CAMERA_LIST_TTL_SECS|PAGE_DEADLINE_MS|LATEST_PREVIEW_MAX_AGE_SECS|EEN_CONNECT_TIMEOUT_SECS|EEN_REQUEST_TIMEOUT_SECS|EEN_MAX_IN_FLIGHT|SHUTDOWN_TIMEOUT_SECS|LOG_FORMAT)=' |
     sort | paste -sd' ' || true)
-log "starting the gallery (image cache budget ${CACHE_MIB} MiB${OVERRIDES:+; from the environment: $OVERRIDES})"
-env -u EEN_PASSWORD_FILE -u RUST_LOG \
-    EEN_BASE_URL="$SIM/" EEN_USERNAME="$DEMO_USERNAME" EEN_PASSWORD="$DEMO_PASSWORD" \
-    BIND=127.0.0.1:0 IMAGE_CACHE_MIB="$CACHE_MIB" \
-    "$BIN" >"$WORK/gallery.log" 2>&1 &
-GALLERY_PID=$!
-GALLERY=$(await gallery "$GALLERY_PID" \
-    sh -c "grep 'serving the gallery' '$WORK/gallery.log' | grep -o '127\.0\.0\.1:[0-9]*' | head -n 1")
-GALLERY=http://$GALLERY
-await "gallery readiness" "$GALLERY_PID" \
-    sh -c "curl -sf --max-time 2 -o /dev/null -w ok '$GALLERY/readyz'" >/dev/null
+
+# Starts the gallery on $API: v1 logged in with the demo account; v3 with a connection file
+# written as `een-gallery connect` would (a fresh token pair), so it serves at once.
+start_gallery() {
+    local api_env=() data=$WORK/data-$API
+    case $API in
+        v1) api_env=(EEN_BASE_URL="$SIM/" EEN_USERNAME="$DEMO_USERNAME" EEN_PASSWORD="$DEMO_PASSWORD") ;;
+        v3)
+            mkdir -p "$data"
+            (umask 077 && printf '%s' "$V3_CLIENT_SECRET" >"$WORK/v3.secret")
+            (umask 077 && v3_tokens | jq -e --argjson now "$(date -u +%s)" \
+                '{version: 1, access_token, refresh_token, expires_at: ($now + .expires_in | todate),
+                  api_host: .httpsBaseUrl.hostname, api_port: .httpsBaseUrl.port}' \
+                >"$data/een-connection.json") || die "cannot connect a v3 account at the simulator"
+            api_env=(EEN_CLIENT_ID="$V3_CLIENT_ID" EEN_CLIENT_SECRET_FILE="$WORK/v3.secret"
+                EEN_REDIRECT_URL=http://127.0.0.1:8080/een/callback
+                EEN_AUTH_URL="$SIM/" EEN_API_URL="$SIM/" DATA_DIR="$data")
+            ;;
+    esac
+    log "starting the gallery on API $API (image cache budget ${CACHE_MIB} MiB${OVERRIDES:+; from the environment: $OVERRIDES})"
+    env -u RUST_LOG -u EEN_API -u EEN_BASE_URL -u EEN_USERNAME -u EEN_PASSWORD -u EEN_PASSWORD_FILE \
+        -u EEN_CLIENT_ID -u EEN_CLIENT_SECRET -u EEN_CLIENT_SECRET_FILE -u EEN_REDIRECT_URL \
+        -u EEN_AUTH_URL -u EEN_API_URL -u DATA_DIR \
+        "${api_env[@]}" BIND=127.0.0.1:0 IMAGE_CACHE_MIB="$CACHE_MIB" \
+        "$BIN" >"$WORK/gallery-$API.log" 2>&1 &
+    GALLERY_PID=$!
+    GALLERY=$(await "the $API gallery" "$GALLERY_PID" \
+        sh -c "grep 'serving the gallery' '$WORK/gallery-$API.log' | grep -o '127\.0\.0\.1:[0-9]*' | head -n 1")
+    GALLERY=http://$GALLERY
+    await "the $API gallery's readiness" "$GALLERY_PID" \
+        sh -c "curl -sf --max-time 2 -o /dev/null -w ok '$GALLERY/readyz'" >/dev/null
+}
 
 # ---------------------------------------------------------------------------------------------
-# Helpers: simulator counters, timed views, oha runs, percentiles, process figures.
+# Helpers: simulator counters, timed views, oha runs, percentiles, process figures, results.
+
+# The EEN endpoints (as /_sim/stats names them) that serve a camera page's images and a
+# camera's latest preview, per API. A v3 page's frames come with the walk that finds them.
+declare -A IMAGE_EPS=([v1]=asset_image [v3]="v3_recorded_image v3_live_image")
+declare -A PREVIEW_EPS=([v1]=prev_image [v3]=v3_live_image)
 
 # The simulator's counters, per endpoint (all statuses summed).
 snapshot() {
@@ -194,7 +266,11 @@ calls_between() { # before after
          | map(select(.value > 0)) | from_entries'
 }
 total() { jq '[.[]] | add // 0' <<<"$1"; }
-endpoint() { jq --arg e "$2" '.[$e] // 0' <<<"$1"; }
+endpoints() { jq --arg e "$2" '[($e | split(" "))[] as $k | .[$k] // 0] | add' <<<"$1"; } # calls "names"
+by_endpoint() { # calls views: "name n, name n" per view
+    jq -r --argjson n "$2" 'to_entries | sort_by(-.value)
+        | map("\(.key) \(.value / $n * 100 | round / 100)") | join(", ") | if . == "" then "-" else . end' <<<"$1"
+}
 
 # One view, timed by curl; keeps the page in $WORK/page. Prints seconds.
 view() { # path
@@ -232,188 +308,243 @@ percentile() {
 ms() { awk '{ if ($1 == "-") print "-"; else printf "%.1f\n", $1 * 1000 }'; }
 fmt() { awk "BEGIN { printf \"%.${2:-1}f\", ($1) }"; } # expression [decimals]: numbers only
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "-" && a + 0 <= b + 0) }'; }
-verdict() { # ok? -> PASS/MISS (or "not judged" in smoke mode)
-    if ((SMOKE)); then echo "not judged"; elif "$@"; then echo PASS; else echo MISS; fi
+verdict() { # ok? -> MET/MISS (or "not judged" in smoke mode)
+    if ((SMOKE)); then echo "not judged"; elif "$@"; then echo MET; else echo MISS; fi
 }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 CLK_TCK=$(getconf CLK_TCK)
 status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 metric() { curl -sf "$GALLERY/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
-# Rows of the results table and the goals, filled in as scenarios run.
-ROWS=()
-GOALS=()
-row() {
-    local IFS='|'
-    local cells="$*"
-    ROWS+=("| ${cells//|/ | } |")
-}
+# The results, per API and figure: R[api.figure].
+declare -A R=()
+put() { R[$API.$1]=$2; } # figure value, for the API being measured
+get() { printf '%s' "${R[$1.$2]:--}"; } # api figure
 
 # The injected EEN latency per call: the fixed part plus the mean of the uniform jitter.
 MEAN_L=$(fmt "$LATENCY_MS + $JITTER_MS / 2")
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+UPTIME_START=$(uptime)
 STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 # ---------------------------------------------------------------------------------------------
 # 0. EEN's round trip L as a client sees it: the injected latency plus the simulator's own
 # work (it renders each frame). Timed straight against the simulator, one call at a time on
-# one connection, in our own session: 5 list calls and 20 image calls of a window 5 hours old.
+# one connection, in our own session or token, for each API: 5 calls that find a frame (v1:
+# a list call; v3: the recorded image before a time) and 20 image calls, in windows hours old
+# that nothing else asks for (v1 5 hours ago, v3 6).
 
 log "0. the simulated EEN's round trip"
-five_hours_ago=$(date -u -d '-5 hours' '+%s')
-probe_list() { # esn k: the list call of window k
+probe_list() { # esn seconds-ago: the v1 list call of 20 frames before then
     printf '%s/asset/list/image?id=%s&start_timestamp=%s.000&count=-20&asset_class=pre' "$SIM" "$1" \
-        "$(date -u -d "@$((five_hours_ago - 60 * $2))" '+%Y%m%d%H%M%S')"
+        "$(date -u -d "@$(($(date -u '+%s') - $2))" '+%Y%m%d%H%M%S')"
 }
+v3_time() { # seconds-ago or a v1 timestamp: the v3 query value (+00:00, URL-encoded)
+    local t=$1
+    [[ $t == *.* ]] || t=$(date -u -d "@$(($(date -u '+%s') - t))" '+%Y%m%d%H%M%S').000
+    printf '%s-%s-%sT%s%%3A%s%%3A%s%%2B00%%3A00' "${t:0:4}" "${t:4:2}" "${t:6:2}" "${t:8:2}" "${t:10:2}" "${t:12:6}"
+}
+V1_AGO=$((5 * 3600)) V3_AGO=$((6 * 3600))
 probe_esn=''
 while read -r esn; do
-    curl -sf -b "$WORK/cookies" -o "$WORK/probe.json" "$(probe_list "$esn" 0)" || continue
-    if (($(jq 'length' "$WORK/probe.json") == 20)); then probe_esn=$esn; break; fi
+    curl -sf -b "$WORK/cookies" -o "$WORK/probe-v1.json" "$(probe_list "$esn" "$V1_AGO")" || continue
+    curl -sf -b "$WORK/cookies" -o "$WORK/probe-v3.json" "$(probe_list "$esn" "$V3_AGO")" || continue
+    if (($(jq 'length' "$WORK/probe-v1.json") == 20 && $(jq 'length' "$WORK/probe-v3.json") == 20)); then
+        probe_esn=$esn
+        break
+    fi
 done <"$WORK/cameras"
-[[ -n $probe_esn ]] || die "no camera has 20 frames five hours ago"
-probe_args=()
-for k in 1 2 3 4 5; do probe_args+=(-o /dev/null "$(probe_list "$probe_esn" "$k")"); done
-for ts in $(jq -r '.[].s' "$WORK/probe.json"); do
-    probe_args+=(-o /dev/null "$SIM/asset/asset/image.jpeg?id=$probe_esn&timestamp=$ts&asset_class=pre")
+[[ -n $probe_esn ]] || die "no camera has 20 frames five and six hours ago"
+probe() { # api: prints "first image" means in ms
+    local args=() k ts auth=()
+    for k in 1 2 3 4 5; do
+        case $1 in
+            v1) args+=(-o /dev/null "$(probe_list "$probe_esn" $((V1_AGO + 60 * k)))") ;;
+            v3) args+=(-o /dev/null "$SIM/api/v3.0/media/recordedImage.jpeg?deviceId=$probe_esn&type=preview&timestamp__lt=$(v3_time $((V3_AGO + 60 * k)))") ;;
+        esac
+    done
+    for ts in $(jq -r '.[].s' "$WORK/probe-$1.json"); do
+        case $1 in
+            v1) args+=(-o /dev/null "$SIM/asset/asset/image.jpeg?id=$probe_esn&timestamp=$ts&asset_class=pre") ;;
+            v3) args+=(-o /dev/null "$SIM/api/v3.0/media/recordedImage.jpeg?deviceId=$probe_esn&type=preview&timestamp=$(v3_time "$ts")") ;;
+        esac
+    done
+    case $1 in v1) auth=(-b "$WORK/cookies") ;; v3) auth=(-H "@$WORK/v3.auth") ;; esac
+    curl -s "${auth[@]}" -w '%{http_code} %{time_total}\n' "${args[@]}" >"$WORK/probe.times" ||
+        die "cannot time the simulator on $1"
+    [[ $(awk '$1 != 200' "$WORK/probe.times") == '' ]] || die "the simulator answered an error on $1"
+    awk 'NR <= 5 { f += $2 } NR > 5 { i += $2; n++ } END { printf "%.1f %.1f", f / 5 * 1000, i / n * 1000 }' \
+        "$WORK/probe.times"
+}
+for API in "${APIS[@]}"; do
+    read -r l_first l_image <<<"$(probe "$API")"
+    put l_first "$l_first"
+    put l_image "$l_image"
+    put cold_floor "$(fmt "$l_first + 4 * $l_image")"
+    put warm_floor "$(fmt "$l_first + $l_image")"
 done
-curl -s -b "$WORK/cookies" -w '%{http_code} %{time_total}\n' "${probe_args[@]}" >"$WORK/probe.times" ||
-    die "cannot time the simulator"
-[[ $(awk '$1 != 200' "$WORK/probe.times") == '' ]] || die "the simulator answered an error"
-L_LIST=$(awk 'NR <= 5 { s += $2 } END { printf "%.1f", s / 5 * 1000 }' "$WORK/probe.times")
-L_IMAGE=$(awk 'NR > 5 { s += $2; n++ } END { printf "%.1f", s / n * 1000 }' "$WORK/probe.times")
 
 # ---------------------------------------------------------------------------------------------
 # 1. Cold camera pages: distinct cameras, then their older pages (disjoint windows of 20).
 
-log "1. cold camera pages"
-head -n "$COLD_CAMERAS" "$WORK/cameras" | sed 's|^|/cameras/|' >"$WORK/next"
-: >"$WORK/cold.times"
-: >"$WORK/recent"
-cold_views=0 cold_images=0 cold_partial=0
-before=$(snapshot)
-for depth in $(seq "$COLD_DEPTH"); do
-    : >"$WORK/next2"
-    while read -r path; do
-        t=$(view "$path")
-        cold_views=$((cold_views + 1))
-        n=$(ready_images)
-        cold_images=$((cold_images + n))
-        if ((n == 20)); then echo "$t" >>"$WORK/cold.times"; else cold_partial=$((cold_partial + 1)); fi
-        # Cameras whose newest frame is recent are online: used by the burst and warm runs.
-        if ((depth == 1)) && ((n > 0)); then
-            newest=$(page_images | sed -n 1p | sed 's|.*/images/||; s|\.jpg$||')
-            [[ $newest > $(date -u -d '-10 minutes' '+%Y%m%d%H%M%S') ]] &&
-                echo "${path#/cameras/}" >>"$WORK/recent"
-        fi
-        older_link >>"$WORK/next2"
-    done <"$WORK/next"
-    mv "$WORK/next2" "$WORK/next"
-done
-after=$(snapshot)
-alive
-cold_calls=$(calls_between "$before" "$after")
-cold_image_calls=$(endpoint "$cold_calls" asset_image)
-cold_n=$(wc -l <"$WORK/cold.times")
-cold_p50=$(percentile 50 <"$WORK/cold.times" | ms)
-cold_p99=$(percentile 99 <"$WORK/cold.times" | ms)
-cold_floor=$(fmt "$L_LIST + 4 * $L_IMAGE")
-cold_goal=$(fmt "1.1 * $cold_floor")
-cold_per_view=$(fmt "$(total "$cold_calls") / $cold_views")
-row "1. Cold camera page, distinct camera windows" 1 "$cold_n" - "$cold_p50" "$cold_p99" \
-    "$cold_per_view" "p50 ≤ $cold_goal ms (floor $L_LIST + 4 × $L_IMAGE = $cold_floor)" \
-    "$(verdict le "$cold_p50" "$cold_goal")"
-GOALS+=("Cold page p50 $cold_p50 ms ≤ 1.1 × floor $cold_floor ms = $cold_goal ms: $(verdict le "$cold_p50" "$cold_goal")")
-GOALS+=("Cold pages: $cold_image_calls EEN image calls for $cold_images distinct images shown: $(verdict le "$cold_image_calls" "$cold_images")")
-((cold_partial == 0)) || log "   ($cold_partial pages had fewer than 20 images: left out of the percentiles)"
+cold_pages() {
+    log "$API 1. cold camera pages"
+    local views=0 images=0 partial=0 depth path t n newest b a before after calls floor goal p50
+    head -n "$COLD_CAMERAS" "$WORK/cameras" | sed 's|^|/cameras/|' >"$WORK/next"
+    : >"$WORK/cold.times"
+    : >"$WORK/cold.calls"
+    : >"$WORK/recent"
+    before=$(snapshot)
+    for depth in $(seq "$COLD_DEPTH"); do
+        : >"$WORK/next2"
+        while read -r path; do
+            b=$(snapshot)
+            t=$(view "$path")
+            a=$(snapshot)
+            total "$(calls_between "$b" "$a")" >>"$WORK/cold.calls"
+            views=$((views + 1))
+            n=$(ready_images)
+            images=$((images + n))
+            if ((n == 20)); then echo "$t" >>"$WORK/cold.times"; else partial=$((partial + 1)); fi
+            # Cameras whose newest frame is recent are online: used by the burst and warm runs.
+            if ((depth == 1)) && ((n > 0)); then
+                newest=$(page_images | sed -n 1p | sed 's|.*/images/||; s|\.jpg$||')
+                [[ $newest > $(date -u -d '-10 minutes' '+%Y%m%d%H%M%S') ]] &&
+                    echo "${path#/cameras/}" >>"$WORK/recent"
+            fi
+            older_link >>"$WORK/next2"
+        done <"$WORK/next"
+        mv "$WORK/next2" "$WORK/next"
+    done
+    after=$(snapshot)
+    alive
+    calls=$(calls_between "$before" "$after")
+    floor=$(get "$API" cold_floor)
+    goal=$(fmt "1.1 * $floor")
+    p50=$(percentile 50 <"$WORK/cold.times" | ms)
+    put cold_views "$views"
+    put cold_timed "$(wc -l <"$WORK/cold.times")"
+    put cold_p50 "$p50"
+    put cold_p90 "$(percentile 90 <"$WORK/cold.times" | ms)"
+    put cold_p99 "$(percentile 99 <"$WORK/cold.times" | ms)"
+    put cold_goal "$goal"
+    put cold_calls "$(fmt "$(total "$calls") / $views")"
+    put cold_by_endpoint "$(by_endpoint "$calls" "$views")"
+    put cold_max_calls "$(percentile 100 <"$WORK/cold.calls")"
+    put cold_image_calls "$(endpoints "$calls" "${IMAGE_EPS[$API]}")"
+    put cold_images "$images"
+    put goal_cold "$p50 ≤ $goal ms: $(verdict le "$p50" "$goal")"
+    put goal_cold_images "$(get "$API" cold_image_calls) for $images: $(verdict le "$(get "$API" cold_image_calls)" "$images")"
+    put goal_cold_max "at most $(get "$API" cold_max_calls): $(verdict le "$(get "$API" cold_max_calls)" 25)"
+    ((partial == 0)) || log "   ($partial pages had fewer than 20 images: left out of the percentiles)"
+}
 
 # ---------------------------------------------------------------------------------------------
 # 1b. Many viewers open the same cold page at once: the images are fetched once.
 
-log "1b. cold page, $BURST_CLIENTS viewers at once"
-day_ago=$(date -u -d '-1 day' '+%Y%m%d%H%M%S.000')
-burst_images=0 burst_views=0
-: >"$WORK/burst.p50"
-: >"$WORK/burst.p99"
-before=$(snapshot)
-for esn in $(head -n "$BURSTS" "$WORK/recent"); do
-    load "$BURST_CLIENTS" "$GALLERY/cameras/$esn?before=$day_ago" -n "$BURST_CLIENTS"
-    burst_views=$((burst_views + BURST_CLIENTS))
-    oha_ms .latencyPercentiles.p50 >>"$WORK/burst.p50"
-    oha_ms .latencyPercentiles.p99 >>"$WORK/burst.p99"
-    view "/cameras/$esn?before=$day_ago" >/dev/null # what the viewers saw, now from the cache
-    burst_images=$((burst_images + $(ready_images)))
-done
-after=$(snapshot)
-alive
-burst_calls=$(calls_between "$before" "$after")
-# The extra view per camera above made one more list call each and no image call.
-burst_image_calls=$(endpoint "$burst_calls" asset_image)
-bursts=$(wc -l <"$WORK/burst.p50")
-((bursts > 0)) || die "no camera has recent images"
-row "1b. Cold page, $BURST_CLIENTS viewers at once (×$bursts cameras)" "$BURST_CLIENTS" "$burst_views" - \
-    "$(fmt "$(percentile 50 <"$WORK/burst.p50")")" "$(fmt "$(percentile 100 <"$WORK/burst.p99")")" \
-    "$(fmt "($(total "$burst_calls") - $bursts) / $burst_views" 2)" \
-    "$burst_image_calls image calls for $burst_images images" \
-    "$(verdict le "$burst_image_calls" "$burst_images")"
-GOALS+=("$BURST_CLIENTS simultaneous viewers of a cold page: $burst_image_calls EEN image calls for $burst_images images: $(verdict le "$burst_image_calls" "$burst_images")")
+cold_burst() {
+    log "$API 1b. cold page, $BURST_CLIENTS viewers at once"
+    local day_ago images=0 views=0 esn before after calls='{}' image_calls bursts
+    day_ago=$(date -u -d '-1 day' '+%Y%m%d%H%M%S.000')
+    : >"$WORK/burst.p50"
+    : >"$WORK/burst.p99"
+    for esn in $(head -n "$BURSTS" "$WORK/recent"); do
+        before=$(snapshot)
+        load "$BURST_CLIENTS" "$GALLERY/cameras/$esn?before=$day_ago" -n "$BURST_CLIENTS"
+        after=$(snapshot)
+        calls=$(jq -cn --argjson s "$calls" --argjson c "$(calls_between "$before" "$after")" \
+            '$s + ($c | with_entries(.value += ($s[.key] // 0)))')
+        views=$((views + BURST_CLIENTS))
+        oha_ms .latencyPercentiles.p50 >>"$WORK/burst.p50"
+        oha_ms .latencyPercentiles.p99 >>"$WORK/burst.p99"
+        view "/cameras/$esn?before=$day_ago" >/dev/null # what the viewers saw (not counted)
+        images=$((images + $(ready_images)))
+    done
+    alive
+    bursts=$(wc -l <"$WORK/burst.p50")
+    ((bursts > 0)) || die "no camera has recent images"
+    image_calls=$(endpoints "$calls" "${IMAGE_EPS[$API]}")
+    put burst_cameras "$bursts"
+    put burst_views "$views"
+    put burst_p50 "$(fmt "$(percentile 50 <"$WORK/burst.p50")")"
+    put burst_p99 "$(fmt "$(percentile 100 <"$WORK/burst.p99")")"
+    put burst_calls "$(fmt "$(total "$calls") / $views" 2)"
+    put burst_by_endpoint "$(by_endpoint "$calls" "$views")"
+    put burst_image_calls "$image_calls"
+    put burst_images "$images"
+    put goal_burst "$image_calls for $images: $(verdict le "$image_calls" "$images")"
+}
 
 # ---------------------------------------------------------------------------------------------
 # 2. Warm camera page: the same camera again every few seconds; only new images are fetched.
 
-log "2. warm camera page, every ${WARM_INTERVAL} s"
-warm_esn=$(head -n 1 "$WORK/recent")
-view "/cameras/$warm_esn" >/dev/null # the views below each follow one a few seconds older
-page_images >"$WORK/seen"
-: >"$WORK/warm.times"
-: >"$WORK/warm.all"
-warm_new_total=0 warm_image_calls=0 warm_calls_total=0 warm_new_min=999 warm_new_max=0
-for _ in $(seq "$WARM_VIEWS"); do
-    sleep "$WARM_INTERVAL"
-    before=$(snapshot)
-    t=$(view "/cameras/$warm_esn")
-    after=$(snapshot)
-    page_images >"$WORK/shown"
-    new=$(grep -cvxF -f "$WORK/seen" "$WORK/shown" || true)
-    mv "$WORK/shown" "$WORK/seen"
-    calls=$(calls_between "$before" "$after")
-    warm_new_total=$((warm_new_total + new))
-    warm_image_calls=$((warm_image_calls + $(endpoint "$calls" asset_image)))
-    warm_calls_total=$((warm_calls_total + $(total "$calls")))
-    ((new < warm_new_min)) && warm_new_min=$new
-    ((new > warm_new_max)) && warm_new_max=$new
-    echo "$t" >>"$WORK/warm.all"
-    ((new <= 5)) && echo "$t" >>"$WORK/warm.times"
-done
-alive
-warm_p50=$(percentile 50 <"$WORK/warm.times" | ms)
-warm_p99=$(percentile 99 <"$WORK/warm.all" | ms)
-warm_floor=$(fmt "$L_LIST + $L_IMAGE")
-warm_goal=$(fmt "1.1 * $warm_floor")
-row "2. Warm camera page ($warm_new_min–$warm_new_max new images per view)" 1 "$WARM_VIEWS" - \
-    "$warm_p50" "$warm_p99" "$(fmt "$warm_calls_total / $WARM_VIEWS")" \
-    "p50 ≤ $warm_goal ms (floor $L_LIST + $L_IMAGE = $warm_floor)" \
-    "$(verdict le "$warm_p50" "$warm_goal")"
-GOALS+=("Warm page (≤ 5 new images) p50 $warm_p50 ms ≤ 1.1 × floor $warm_floor ms = $warm_goal ms: $(verdict le "$warm_p50" "$warm_goal")")
-GOALS+=("Warm pages: $warm_image_calls EEN image calls for $warm_new_total new images: $(verdict le "$warm_image_calls" "$warm_new_total")")
+warm_page() {
+    log "$API 2. warm camera page, every ${WARM_INTERVAL} s"
+    local esn t new calls before after floor goal p50 new_total=0 image_calls=0 min=999 max=0
+    local sum='{}'
+    esn=$(head -n 1 "$WORK/recent")
+    view "/cameras/$esn" >/dev/null # the views below each follow one a few seconds older
+    page_images >"$WORK/seen"
+    : >"$WORK/warm.times"
+    : >"$WORK/warm.all"
+    for _ in $(seq "$WARM_VIEWS"); do
+        sleep "$WARM_INTERVAL"
+        before=$(snapshot)
+        t=$(view "/cameras/$esn")
+        after=$(snapshot)
+        page_images >"$WORK/shown"
+        new=$(grep -cvxF -f "$WORK/seen" "$WORK/shown" || true)
+        mv "$WORK/shown" "$WORK/seen"
+        calls=$(calls_between "$before" "$after")
+        sum=$(jq -cn --argjson s "$sum" --argjson c "$calls" \
+            '$s + ($c | with_entries(.value += ($s[.key] // 0)))')
+        new_total=$((new_total + new))
+        image_calls=$((image_calls + $(endpoints "$calls" "${IMAGE_EPS[$API]}")))
+        ((new < min)) && min=$new
+        ((new > max)) && max=$new
+        echo "$t" >>"$WORK/warm.all"
+        ((new <= 5)) && echo "$t" >>"$WORK/warm.times"
+    done
+    alive
+    floor=$(get "$API" warm_floor)
+    goal=$(fmt "1.1 * $floor")
+    p50=$(percentile 50 <"$WORK/warm.times" | ms)
+    put warm_views "$WARM_VIEWS"
+    put warm_new "$min–$max"
+    put warm_timed "$(wc -l <"$WORK/warm.times")"
+    put warm_p50 "$p50"
+    put warm_p90 "$(percentile 90 <"$WORK/warm.times" | ms)"
+    put warm_p99 "$(percentile 99 <"$WORK/warm.all" | ms)"
+    put warm_goal "$goal"
+    put warm_calls "$(fmt "$(total "$sum") / $WARM_VIEWS")"
+    put warm_by_endpoint "$(by_endpoint "$sum" "$WARM_VIEWS")"
+    put warm_image_calls "$image_calls"
+    put warm_new_total "$new_total"
+    put goal_warm "$p50 ≤ $goal ms: $(verdict le "$p50" "$goal")"
+    put goal_warm_images "$image_calls for $new_total: $(verdict le "$image_calls" "$new_total")"
+}
 
 # ---------------------------------------------------------------------------------------------
 # Fill the image cache past its budget with older pages, so the memory figure means something
 # and the load runs below meet a full cache.
 
-if ((FILL)); then
+fill_cache() {
+    local avg pages hours_ago i recent bad
     # The mean size of the warm page's images (cached: this costs no EEN call).
     avg=$(page_images | while read -r img; do
         curl -sf -o /dev/null -w '%{size_download}\n' "$GALLERY$img"
     done | awk '{ s += $1 } END { printf "%.0f", NR ? s / NR : 0 }')
     ((avg > 0)) || die "cannot size the images"
     pages=$(fmt "1.5 * $CACHE_MIB * 1048576 / (20 * $avg)" 0)
-    log "filling the image cache: $pages older pages (images average $avg bytes)"
+    log "$API filling the image cache: $pages older pages (images average $avg bytes)"
     hours_ago=$(date -u -d '-2 hours' '+%s')
+    recent=$(wc -l <"$WORK/recent")
     i=0
     while ((i < pages)); do
         while read -r esn && ((i < pages)); do
-            # Windows 30 s apart never share a frame (frames come once a second).
-            echo "/cameras/$esn?before=$(date -u -d "@$((hours_ago - 30 * (i / $(wc -l <"$WORK/recent"))))" '+%Y%m%d%H%M%S').000"
+            # Windows 10 minutes apart never share a frame (a camera makes one every 16 s or
+            # more often: 20 frames span at most 320 s).
+            echo "/cameras/$esn?before=$(date -u -d "@$((hours_ago - 600 * (i / recent)))" '+%Y%m%d%H%M%S').000"
             i=$((i + 1))
         done <"$WORK/recent"
     done >"$WORK/fill"
@@ -421,95 +552,209 @@ if ((FILL)); then
     bad=$(grep -cvx 200 "$WORK/fill.codes" || true)
     ((bad == 0)) || die "$bad cache-filling pages did not answer 200"
     alive
-fi
+}
 
 # ---------------------------------------------------------------------------------------------
 # 3. The grid at rising concurrency.
 
-log "3. grid"
-GRID_64=''
-# A camera's latest preview is reused for this long: one EEN call per camera per lifetime at most.
-max_age=${LATEST_PREVIEW_MAX_AGE_SECS:-5}
-camera_count=$(wc -l <"$WORK/cameras")
-preview_calls_total=0 preview_over=''
-for clients in "${GRID_CLIENTS[@]}"; do
-    before=$(snapshot)
-    cpu0=$(cpu_ticks "$GALLERY_PID")
-    load "$clients" "$GALLERY/" "${LOAD[@]}"
-    cpu1=$(cpu_ticks "$GALLERY_PID")
-    after=$(snapshot)
-    views=$(oha_field '.statusCodeDistribution["200"]')
-    rps=$(fmt "$(oha_field .summary.requestsPerSec)" 0)
-    calls=$(calls_between "$before" "$after")
-    cpu_us=$(fmt "($cpu1 - $cpu0) * 1000000 / $CLK_TCK / $views" 0)
-    preview_calls=$(endpoint "$calls" prev_image)
-    preview_bound=$(fmt "$camera_count * (int($(oha_field .summary.total) / $max_age) + 1)" 0)
-    preview_calls_total=$((preview_calls_total + preview_calls))
-    le "$preview_calls" "$preview_bound" ||
-        preview_over+="${preview_over:+, }$preview_calls calls (≤ $preview_bound due) at $clients clients"
-    ((clients == 64)) && GRID_64=$rps
-    row "3. Grid page ($preview_calls preview calls, ≤ $preview_bound due; gallery CPU ${cpu_us} µs/view)" \
-        "$clients" "$views" "$rps" \
-        "$(oha_ms .latencyPercentiles.p50)" "$(oha_ms .latencyPercentiles.p99)" \
-        "$(fmt "$(total "$calls") / $views" 3)" "$( ((clients == 64)) && echo '≥ 5,000 req/s')" \
-        "$( ((clients == 64)) && verdict le 5000 "$rps")"
-    alive
-done
-[[ -n $GRID_64 ]] && GOALS+=("Grid at 64 clients $GRID_64 req/s ≥ 5,000: $(verdict le 5000 "$GRID_64")")
-GOALS+=("Grid: at most one latest-preview EEN call per camera per ${max_age} s preview lifetime ($camera_count cameras): ${preview_over:-every run within}: $(verdict test -z "$preview_over")")
+grid() {
+    log "$API 3. grid"
+    # A camera's latest preview is reused for this long: one EEN call per camera per lifetime.
+    local max_age=${LATEST_PREVIEW_MAX_AGE_SECS:-5} cameras clients before after cpu0 cpu1
+    local views calls preview_calls bound over=''
+    cameras=$(wc -l <"$WORK/cameras")
+    for clients in "${GRID_CLIENTS[@]}"; do
+        before=$(snapshot)
+        cpu0=$(cpu_ticks "$GALLERY_PID")
+        load "$clients" "$GALLERY/" "${LOAD[@]}"
+        cpu1=$(cpu_ticks "$GALLERY_PID")
+        after=$(snapshot)
+        views=$(oha_field '.statusCodeDistribution["200"]')
+        calls=$(calls_between "$before" "$after")
+        preview_calls=$(endpoints "$calls" "${PREVIEW_EPS[$API]}")
+        bound=$(fmt "$cameras * (int($(oha_field .summary.total) / $max_age) + 1)" 0)
+        le "$preview_calls" "$bound" || over+="${over:+, }$preview_calls > $bound at $clients clients"
+        put "grid_rps_$clients" "$(fmt "$(oha_field .summary.requestsPerSec)" 0)"
+        put "grid_lat_$clients" "$(oha_ms .latencyPercentiles.p50) / $(oha_ms .latencyPercentiles.p99)"
+        put "grid_calls_$clients" "$(fmt "$(total "$calls") / $views" 3)"
+        put "grid_previews_$clients" "$preview_calls ≤ $bound"
+        put "grid_cpu_$clients" "$(fmt "($cpu1 - $cpu0) * 1000000 / $CLK_TCK / $views" 0)"
+        alive
+    done
+    [[ -n ${R[$API.grid_rps_64]-} ]] &&
+        put goal_grid "$(get "$API" grid_rps_64) ≥ 5000: $(verdict le 5000 "$(get "$API" grid_rps_64)")"
+    put goal_grid_previews "${over:-every run within}: $(verdict test -z "$over")"
+}
 
 # ---------------------------------------------------------------------------------------------
 # 4. One cached image by timestamp, many clients.
 
-log "4. cached image"
-image=$(page_images | sed -n 1p)
-view "$image" >/dev/null # make sure it is cached (the fill may have evicted it)
-before=$(snapshot)
-cpu0=$(cpu_ticks "$GALLERY_PID")
-load "$IMAGE_CLIENTS" "$GALLERY$image" "${LOAD[@]}"
-cpu1=$(cpu_ticks "$GALLERY_PID")
-after=$(snapshot)
-alive
-views=$(oha_field '.statusCodeDistribution["200"]')
-image_rps=$(fmt "$(oha_field .summary.requestsPerSec)" 0)
-image_een=$(calls_between "$before" "$after")
-image_calls=$(endpoint "$image_een" asset_image)
-row "4. Cached image by timestamp (gallery CPU $(fmt "($cpu1 - $cpu0) * 1000000 / $CLK_TCK / $views" 0) µs/request)" \
-    "$IMAGE_CLIENTS" "$views" "$image_rps" \
-    "$(oha_ms .latencyPercentiles.p50)" "$(oha_ms .latencyPercentiles.p99)" \
-    "$(fmt "$(total "$image_een") / $views" 3)" "≥ 20,000 req/s" "$(verdict le 20000 "$image_rps")"
-GOALS+=("Cached image $image_rps req/s ≥ 20,000: $(verdict le 20000 "$image_rps")")
-GOALS+=("Cached image: $image_calls EEN image calls for $views requests of it: $(verdict le "$image_calls" 0)")
+cached_image() {
+    log "$API 4. cached image"
+    local image before after cpu0 cpu1 views rps calls image_calls
+    image=$(page_images | sed -n 1p)
+    view "$image" >/dev/null # make sure it is cached (the fill may have evicted it)
+    before=$(snapshot)
+    cpu0=$(cpu_ticks "$GALLERY_PID")
+    load "$IMAGE_CLIENTS" "$GALLERY$image" "${LOAD[@]}"
+    cpu1=$(cpu_ticks "$GALLERY_PID")
+    after=$(snapshot)
+    alive
+    views=$(oha_field '.statusCodeDistribution["200"]')
+    rps=$(fmt "$(oha_field .summary.requestsPerSec)" 0)
+    calls=$(calls_between "$before" "$after")
+    image_calls=$(endpoints "$calls" "${IMAGE_EPS[$API]}")
+    put image_requests "$views"
+    put image_rps "$rps"
+    put image_lat "$(oha_ms .latencyPercentiles.p50) / $(oha_ms .latencyPercentiles.p99)"
+    put image_cpu "$(fmt "($cpu1 - $cpu0) * 1000000 / $CLK_TCK / $views" 0)"
+    put image_calls "$(fmt "$(total "$calls") / $views" 3)"
+    put goal_image "$rps ≥ 20000: $(verdict le 20000 "$rps")"
+    put goal_image_calls "$image_calls for $views requests: $(verdict le "$image_calls" 0)"
+}
 
 # ---------------------------------------------------------------------------------------------
 # 5. Peak resident memory of the gallery over the whole run.
 
-hwm_mib=$(fmt "$(status_kib "$GALLERY_PID" VmHWM) / 1024")
-rss_mib=$(fmt "$(status_kib "$GALLERY_PID" VmRSS) / 1024")
-cache_mib=$(fmt "$(metric een_gallery_image_cache_bytes) / 1048576")
-mem_goal=$((CACHE_MIB + 40))
-row "5. Peak memory (VmHWM; now $rss_mib MiB, cache holds $cache_mib MiB)" - - - - - - \
-    "$hwm_mib MiB ≤ $CACHE_MIB + 40 MiB" "$(verdict le "$hwm_mib" "$mem_goal")"
-GOALS+=("Peak memory $hwm_mib MiB ≤ cache budget $CACHE_MIB MiB + 40 MiB: $(verdict le "$hwm_mib" "$mem_goal")$( ((FILL)) || echo ' (cache not filled in smoke mode)')")
+memory() {
+    local hwm
+    hwm=$(fmt "$(status_kib "$GALLERY_PID" VmHWM) / 1024")
+    put mem_hwm "$hwm"
+    put mem_rss "$(fmt "$(status_kib "$GALLERY_PID" VmRSS) / 1024")"
+    put mem_cache "$(fmt "$(metric een_gallery_image_cache_bytes) / 1048576")"
+    put goal_mem "$hwm ≤ $((CACHE_MIB + 40)) MiB: $(verdict le "$hwm" $((CACHE_MIB + 40)))$( ((FILL)) || echo ' (cache not filled)')"
+}
+
+for API in "${APIS[@]}"; do
+    start_gallery
+    cold_pages
+    cold_burst
+    warm_page
+    ((FILL)) && fill_cache
+    grid
+    cached_image
+    memory
+    stop "$GALLERY_PID"
+    GALLERY_PID=''
+done
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+UPTIME_END=$(uptime)
 
 # ---------------------------------------------------------------------------------------------
-# The report.
+# The report: one table per scenario, a column per API.
 
+thead() { # first-column title
+    local line="| $1 |" rule='|---|' api
+    for api in "${APIS[@]}"; do line+=" $api |" rule+='---:|'; done
+    printf '%s\n%s\n' "$line" "$rule"
+}
+trow() { # label figure
+    local line="| $1 |" api
+    for api in "${APIS[@]}"; do line+=" $(get "$api" "$2") |"; done
+    printf '%s\n' "$line"
+}
 {
-    echo "| Scenario | Clients | Views | req/s | p50 ms | p99 ms | EEN calls/view | Goal | Verdict |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---|---|"
-    printf '%s\n' "${ROWS[@]}"
-} >"$WORK/table"
-{
-    printf -- '- %s\n' "${GOALS[@]}"
-} >"$WORK/goals"
+    if [[ -n ${R[v3.goal_cold]-} ]]; then
+        printf -- '**Goal (issue 12): v3 cold page p50 ≤ 1.1 × (L + 4 L): %s ms ≤ 1.1 × (%s + 4 × %s) = %s ms: %s**\n\n' \
+            "$(get v3 cold_p50)" "$(get v3 l_first)" "$(get v3 l_image)" "$(get v3 cold_goal)" \
+            "$(verdict le "$(get v3 cold_p50)" "$(get v3 cold_goal)")"
+    fi
+    echo "### Goals"
+    echo
+    thead Goal
+    trow "Cold page p50 ≤ 1.1 × floor (L + 4 L)" goal_cold
+    trow "Cold pages: EEN image calls ≤ distinct images shown" goal_cold_images
+    trow "Cold pages: at most 25 EEN calls per view" goal_cold_max
+    trow "$BURST_CLIENTS viewers of one cold page: EEN image calls ≤ images shown" goal_burst
+    trow "Warm page (≤ 5 new images) p50 ≤ 1.1 × floor (L + L)" goal_warm
+    trow "Warm pages: EEN image calls ≤ new images" goal_warm_images
+    trow "Grid at 64 clients ≥ 5,000 req/s" goal_grid
+    trow "Grid: ≤ 1 latest-preview EEN call per camera per ${LATEST_PREVIEW_MAX_AGE_SECS:-5} s" goal_grid_previews
+    trow "Cached image ≥ 20,000 req/s" goal_image
+    trow "Cached image: no EEN image call" goal_image_calls
+    trow "Peak memory ≤ cache budget + 40 MiB" goal_mem
+    echo
+    echo "### 0. EEN's round trip L (straight to the simulator, one call at a time)"
+    echo
+    thead "ms"
+    trow "L, a call that finds a frame (v1: list of 20; v3: recorded image before a time)" l_first
+    trow "L, an image" l_image
+    trow "Cold page floor, L + 4 L (find the frames, 4 rounds of 5 images)" cold_floor
+    trow "Warm page floor, L + L" warm_floor
+    echo
+    echo "### 1. Cold camera page, distinct windows of 20, one viewer"
+    echo
+    thead ""
+    trow "Views" cold_views
+    trow "… of which with 20 images (in the percentiles)" cold_timed
+    trow "p50 ms" cold_p50
+    trow "p90 ms" cold_p90
+    trow "p99 ms" cold_p99
+    trow "Goal: p50 ≤ 1.1 × floor, ms" cold_goal
+    trow "EEN calls per view" cold_calls
+    trow "… by endpoint" cold_by_endpoint
+    trow "… most in one view" cold_max_calls
+    trow "EEN image calls" cold_image_calls
+    trow "Images shown" cold_images
+    echo
+    echo "### 1b. Cold page, $BURST_CLIENTS viewers at once (a day-old window)"
+    echo
+    thead ""
+    trow "Cameras (one burst each)" burst_cameras
+    trow "Views" burst_views
+    trow "p50 ms (median of the bursts)" burst_p50
+    trow "p99 ms (worst burst)" burst_p99
+    trow "EEN calls per view" burst_calls
+    trow "… by endpoint" burst_by_endpoint
+    trow "EEN image calls" burst_image_calls
+    trow "Images shown" burst_images
+    echo
+    echo "### 2. Warm camera page, the same camera every ${WARM_INTERVAL} s"
+    echo
+    thead ""
+    trow "Views" warm_views
+    trow "New images per view" warm_new
+    trow "Views with ≤ 5 new images (in p50, p90)" warm_timed
+    trow "p50 ms" warm_p50
+    trow "p90 ms" warm_p90
+    trow "p99 ms (all views)" warm_p99
+    trow "Goal: p50 ≤ 1.1 × floor, ms" warm_goal
+    trow "EEN calls per view" warm_calls
+    trow "… by endpoint" warm_by_endpoint
+    trow "EEN image calls" warm_image_calls
+    trow "New images" warm_new_total
+    echo
+    echo "### 3. Grid page (9 random cameras with their latest previews)"
+    echo
+    thead "Clients"
+    for clients in "${GRID_CLIENTS[@]}"; do
+        trow "$clients: req/s" "grid_rps_$clients"
+        trow "$clients: p50 / p99 ms" "grid_lat_$clients"
+        trow "$clients: EEN calls per view" "grid_calls_$clients"
+        trow "$clients: latest-preview EEN calls ≤ due" "grid_previews_$clients"
+        trow "$clients: gallery CPU µs per view" "grid_cpu_$clients"
+    done
+    echo
+    echo "### 4. Cached image by timestamp, $IMAGE_CLIENTS clients"
+    echo
+    thead ""
+    trow "Requests" image_requests
+    trow "req/s" image_rps
+    trow "p50 / p99 ms" image_lat
+    trow "EEN calls per request" image_calls
+    trow "Gallery CPU µs per request" image_cpu
+    echo
+    echo "### 5. Memory of the gallery after all of the above"
+    echo
+    thead "MiB"
+    trow "Peak resident (VmHWM)" mem_hwm
+    trow "Resident now (VmRSS)" mem_rss
+    trow "Image cache holds" mem_cache
+} >"$WORK/tables"
 
 echo
-cat "$WORK/table"
-echo
-cat "$WORK/goals"
+cat "$WORK/tables"
 echo
 echo "load average (1, 5, 15 min): $LOAD_START at the start, $LOAD_END at the end"
 [[ -n $OVERRIDES ]] && echo "gallery settings from the environment: $OVERRIDES"
@@ -528,20 +773,15 @@ dirty=''
     echo "## Latest run"
     echo
     echo "- Date: $STARTED"
-    echo "- Command: \`$COMMAND\` (commit $commit$dirty, $PROFILE build)"
+    echo "- Command: \`$COMMAND\` (commit $commit$dirty, $PROFILE build), APIs: ${APIS[*]}, one after the other"
     echo "- Machine: $(nproc) CPUs ($cpu), $mem memory, $(uname -sr)"
-    echo "- Load average (1, 5, 15 min): $LOAD_START at the start, $LOAD_END at the end"
+    echo "- Load: \`${UPTIME_START# }\` at the start, \`${UPTIME_END# }\` at the end" \
+        "(the 2 cores are shared with other work: throughput figures taken under load understate the gallery)"
     echo "- Simulated EEN: ${LATENCY_MS} ms + uniform jitter of 0–${JITTER_MS} ms per request" \
-        "(mean $MEAN_L ms); measured round trip L: $L_LIST ms for a list call, $L_IMAGE ms for an image" \
-        "(one at a time, straight to the simulator: injected latency plus its frame rendering);" \
-        "load runs ${DURATION} s each"
+        "(mean $MEAN_L ms), one simulator for both APIs; L measured per API (table 0); load runs ${DURATION} s each"
     echo "- Gallery: defaults (see README), image cache budget ${CACHE_MIB} MiB${OVERRIDES:+; from the environment: \`$OVERRIDES\`}"
     echo
-    cat "$WORK/table"
-    echo
-    echo "Goals:"
-    echo
-    cat "$WORK/goals"
+    cat "$WORK/tables"
     echo "<!-- bench:end -->"
 } >"$WORK/generated"
 
