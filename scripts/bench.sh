@@ -392,6 +392,8 @@ cold_pages() {
     local views=0 images=0 partial=0 depth path t n newest b a before after calls floor goal p50
     head -n "$COLD_CAMERAS" "$WORK/cameras" | sed 's|^|/cameras/|' >"$WORK/next"
     : >"$WORK/cold.times"
+    : >"$WORK/cold.times.newest"
+    : >"$WORK/cold.times.older"
     : >"$WORK/cold.calls"
     : >"$WORK/recent"
     before=$(snapshot)
@@ -405,7 +407,13 @@ cold_pages() {
             views=$((views + 1))
             n=$(ready_images)
             images=$((images + n))
-            if ((n == 20)); then echo "$t" >>"$WORK/cold.times"; else partial=$((partial + 1)); fi
+            if ((n < 20)); then
+                partial=$((partial + 1))
+            elif ((depth == 1)); then
+                echo "$t" | tee -a "$WORK/cold.times" >>"$WORK/cold.times.newest"
+            else
+                echo "$t" | tee -a "$WORK/cold.times" >>"$WORK/cold.times.older"
+            fi
             # Cameras whose newest frame is recent are online: used by the burst and warm runs.
             if ((depth == 1)) && ((n > 0)); then
                 newest=$(page_images | sed -n 1p | sed 's|.*/images/||; s|\.jpg$||')
@@ -427,6 +435,8 @@ cold_pages() {
     put cold_p50 "$p50"
     put cold_p90 "$(percentile 90 <"$WORK/cold.times" | ms)"
     put cold_p99 "$(percentile 99 <"$WORK/cold.times" | ms)"
+    put cold_p50_newest "$(percentile 50 <"$WORK/cold.times.newest" | ms)"
+    put cold_p50_older "$(percentile 50 <"$WORK/cold.times.older" | ms)"
     put cold_goal "$goal"
     put cold_calls "$(fmt "$(total "$calls") / $views")"
     put cold_by_endpoint "$(by_endpoint "$calls" "$views")"
@@ -691,6 +701,8 @@ trow() { # label figure
     trow "p50 ms" cold_p50
     trow "p90 ms" cold_p90
     trow "p99 ms" cold_p99
+    trow "p50 ms, newest pages (a camera's first view)" cold_p50_newest
+    trow "p50 ms, older pages (the camera seen before)" cold_p50_older
     trow "Goal: p50 ≤ 1.1 × floor, ms" cold_goal
     trow "EEN calls per view" cold_calls
     trow "… by endpoint" cold_by_endpoint
