@@ -4,4 +4,6 @@
 #[cfg_attr(not(test), allow(dead_code))]
 mod cameras;
 #[cfg_attr(not(test), allow(dead_code))]
+mod walk;
+#[cfg_attr(not(test), allow(dead_code))]
 mod wire;
