@@ -193,6 +193,9 @@ impl TestApp {
             .list_previews(&esn, een::Before::Now, count)
             .await
             .expect("list previews")
+            .into_iter()
+            .map(|listed| listed.timestamp)
+            .collect()
     }
 }
 
