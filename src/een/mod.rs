@@ -6,6 +6,7 @@
 
 mod backend;
 mod error;
+pub(crate) mod http;
 mod types;
 pub mod v1;
 

@@ -14,7 +14,7 @@ use url::Url;
 use super::session::Session;
 use super::transport::endpoint;
 use super::{Client, wire};
-use crate::een::{AccountProblem, Error};
+use crate::een::{AccountProblem, Error, http};
 
 /// A login step that failed, and how long EEN asked us to wait before trying again.
 type LoginFailure = (Error, Option<Duration>);
@@ -161,7 +161,7 @@ fn login_failure(status: u16, headers: &HeaderMap) -> LoginFailure {
         None if status == 429 => Error::RateLimited,
         None => Error::Upstream(status),
     };
-    (error, wire::retry_after(headers))
+    (error, http::retry_after(headers))
 }
 
 /// or `None` when the base is not a login host or the subdomain is not a plain DNS label.

@@ -36,7 +36,7 @@ use session::Sessions;
 use status::Decoded;
 use transport::{Reply, Transport, endpoint};
 
-use crate::een::{Before, Error, Esn, Image};
+use crate::een::{Before, Error, Esn, Image, http};
 use crate::timestamp::EenTimestamp;
 
 /// The EEN API v1 client. Cheap to clone: clones share the session, the connection pool and
@@ -244,7 +244,7 @@ impl fmt::Debug for Client {
 
 /// A JPEG answer as an image, timed by `X-Ee-Timestamp` (or by the time asked for).
 fn image(reply: Reply, requested: Option<EenTimestamp>) -> Result<Image, Error> {
-    if !wire::is_jpeg(&reply.body) {
+    if !http::is_jpeg(&reply.body) {
         return Err(Error::Decode("the image is not a JPEG".into()));
     }
     let timestamp = wire::frame_timestamp(&reply.headers)

@@ -9,6 +9,7 @@ use tracing::{Instrument, field};
 
 use super::transport::{Reply, endpoint};
 use super::{Client, wire};
+use crate::een::http::{self, jittered_backoff};
 use crate::een::{Error, Esn};
 
 /// What one call is, for tracing and for the retry rules.
@@ -141,7 +142,7 @@ impl Client {
                     }
                     retries += 1;
                     tracing::info!(attempt, status, "EEN asked to try again; backing off");
-                    let hint = wire::retry_after(&reply.headers);
+                    let hint = http::retry_after(&reply.headers);
                     self.backoff(retries, hint, deadline, error).await?;
                 }
                 400 if wire::is_no_matching_asset(
@@ -182,35 +183,5 @@ impl Client {
         }
         tokio::time::sleep(delay).await;
         Ok(())
-    }
-}
-
-/// Exponential backoff with "equal jitter": between half and all of `base * 2^(retry-1)`,
-/// capped at `max`, so that many clients retrying together spread out.
-fn jittered_backoff(base: Duration, max: Duration, retry: u32) -> Duration {
-    let exp = base
-        .saturating_mul(1 << retry.saturating_sub(1).min(16))
-        .min(max);
-    let half = exp / 2;
-    let half_nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
-    half + Duration::from_nanos(rand::random_range(0..=half_nanos))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_with_jitter_and_is_capped() {
-        let base = Duration::from_millis(100);
-        let max = Duration::from_secs(1);
-        for retry in 1..=10 {
-            let exp = (base * 2u32.pow(retry - 1)).min(max);
-            for _ in 0..50 {
-                let d = jittered_backoff(base, max, retry);
-                assert!(d >= exp / 2 && d <= exp, "retry {retry}: {d:?}");
-            }
-        }
-        assert!(jittered_backoff(base, max, u32::MAX) <= max);
     }
 }

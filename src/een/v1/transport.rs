@@ -1,8 +1,7 @@
 //! HTTP to EEN: one connection pool, the cap on requests in flight, body limits, and
 //! redirects followed only within EEN's domain.
 
-use bytes::{Bytes, BytesMut};
-use reqwest::header::{COOKIE, HeaderMap, HeaderValue, LOCATION};
+use reqwest::header::{COOKIE, HeaderValue, LOCATION};
 use reqwest::{RequestBuilder, StatusCode};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -10,18 +9,11 @@ use url::Url;
 
 use super::ClientConfig;
 use crate::een::Error;
+pub(super) use crate::een::http::Reply;
+use crate::een::http::read_body;
 
-/// Largest answer body accepted; EEN's device lists and preview JPEGs are far smaller.
-const MAX_BODY: usize = 32 << 20;
 /// Asset requests may be redirected to another archiver (spec §4.5, 301).
 const MAX_REDIRECTS: usize = 3;
-
-/// One HTTP answer, body read in full.
-pub(super) struct Reply {
-    pub(super) status: StatusCode,
-    pub(super) headers: HeaderMap,
-    pub(super) body: Bytes,
-}
 
 /// The HTTP side of the client. Shared by every clone of the client.
 pub(super) struct Transport {
@@ -132,22 +124,6 @@ impl Transport {
             body,
         })
     }
-}
-
-async fn read_body(response: &mut reqwest::Response) -> Result<Bytes, Error> {
-    let too_large = || Error::Decode("the answer is too large".into());
-    let expected = response.content_length().unwrap_or(0);
-    if expected > MAX_BODY as u64 {
-        return Err(too_large());
-    }
-    let mut body = BytesMut::with_capacity(usize::try_from(expected).unwrap_or(0));
-    while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 /// `base` + relative `path` + query.

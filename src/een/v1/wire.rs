@@ -1,8 +1,6 @@
 //! Small pieces of the v1 wire format: headers, cookies, error envelopes, list bodies.
 
-use std::time::Duration;
-
-use reqwest::header::{HeaderMap, RETRY_AFTER, SET_COOKIE};
+use reqwest::header::{HeaderMap, SET_COOKIE};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -65,22 +63,6 @@ pub(crate) fn server_message(headers: &HeaderMap, body: &[u8]) -> Option<String>
 /// 400 right after login for `now`-relative requests (spec §4.5).
 pub(crate) fn is_no_matching_asset(message: Option<&str>) -> bool {
     message.is_some_and(|m| m.trim().eq_ignore_ascii_case("no matching asset"))
-}
-
-/// `Retry-After` as a delay: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
-    let wait = at.duration_since(jiff::Timestamp::now());
-    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
-}
-
-/// JPEG data starts with the SOI marker.
-pub(crate) fn is_jpeg(body: &[u8]) -> bool {
-    body.starts_with(&[0xFF, 0xD8])
 }
 
 /// Why an image list body was rejected.
@@ -187,31 +169,6 @@ mod tests {
         );
         assert!(!is_no_matching_asset(Some("bad request")));
         assert!(!is_no_matching_asset(None));
-    }
-
-    #[test]
-    fn retry_after_seconds_and_dates() {
-        let h = headers(&[("retry-after", "3")]);
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        let h = headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]);
-        assert_eq!(retry_after(&h), Some(Duration::ZERO));
-        let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(120);
-        let date = jiff::fmt::rfc2822::to_string(&later.to_zoned_datetime(jiff::tz::TimeZone::UTC))
-            .unwrap();
-        let wait = retry_after(&headers(&[("retry-after", &date)])).unwrap();
-        assert!(wait > Duration::from_secs(60) && wait <= Duration::from_secs(120));
-        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
-        assert_eq!(retry_after(&HeaderMap::new()), None);
-    }
-
-    #[test]
-    fn jpeg_magic() {
-        assert!(is_jpeg(&[
-            0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'
-        ]));
-        assert!(!is_jpeg(b"<html>"));
-        assert!(!is_jpeg(&[0xFF]));
-        assert!(!is_jpeg(b""));
     }
 
     #[test]

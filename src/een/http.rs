@@ -1,0 +1,116 @@
+//! HTTP pieces both backends share: a reply read in full within a size limit, `Retry-After`,
+//! the JPEG check and the jittered backoff.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use super::Error;
+
+/// Largest answer body accepted; EEN's device lists and preview JPEGs are far smaller.
+pub(crate) const MAX_BODY: usize = 32 << 20;
+
+/// One HTTP answer, body read in full.
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+pub(crate) async fn read_body(response: &mut reqwest::Response) -> Result<Bytes, Error> {
+    let too_large = || Error::Decode("the answer is too large".into());
+    let expected = response.content_length().unwrap_or(0);
+    if expected > MAX_BODY as u64 {
+        return Err(too_large());
+    }
+    let mut body = BytesMut::with_capacity(usize::try_from(expected).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// `Retry-After` as a delay: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let wait = at.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
+/// JPEG data starts with the SOI marker.
+pub(crate) fn is_jpeg(body: &[u8]) -> bool {
+    body.starts_with(&[0xFF, 0xD8])
+}
+
+/// Exponential backoff with "equal jitter": between half and all of `base * 2^(retry-1)`,
+/// capped at `max`, so that many clients retrying together spread out.
+pub(crate) fn jittered_backoff(base: Duration, max: Duration, retry: u32) -> Duration {
+    let exp = base
+        .saturating_mul(1 << retry.saturating_sub(1).min(16))
+        .min(max);
+    let half = exp / 2;
+    let half_nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
+    half + Duration::from_nanos(rand::random_range(0..=half_nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let h = headers(&[("retry-after", "3")]);
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        let h = headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]);
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(120);
+        let date = jiff::fmt::rfc2822::to_string(&later.to_zoned_datetime(jiff::tz::TimeZone::UTC))
+            .unwrap();
+        let wait = retry_after(&headers(&[("retry-after", &date)])).unwrap();
+        assert!(wait > Duration::from_secs(60) && wait <= Duration::from_secs(120));
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn jpeg_magic() {
+        assert!(is_jpeg(&[
+            0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'
+        ]));
+        assert!(!is_jpeg(b"<html>"));
+        assert!(!is_jpeg(&[0xFF]));
+        assert!(!is_jpeg(b""));
+    }
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(1);
+        for retry in 1..=10 {
+            let exp = (base * 2u32.pow(retry - 1)).min(max);
+            for _ in 0..50 {
+                let d = jittered_backoff(base, max, retry);
+                assert!(d >= exp / 2 && d <= exp, "retry {retry}: {d:?}");
+            }
+        }
+        assert!(jittered_backoff(base, max, u32::MAX) <= max);
+    }
+}
