@@ -266,6 +266,36 @@ mod tests {
     }
 
     #[test]
+    fn the_connection_page_carries_the_token_in_its_link_and_form_only() {
+        let page = ConnectPage {
+            layout: crate::gallery::views::Layout::new(false, crate::cache::Status::Ready),
+            state_label: "Connected",
+            state_class: "connected",
+            explanation: "",
+            connect_label: "Reconnect",
+            connect_path: "/cams/een/connect".to_owned(),
+            disconnect_path: Some("/cams/een/disconnect".to_owned()),
+            home_href: "/cams/".to_owned(),
+            setup: SecretString::from("t0k-en_"),
+        };
+        let html = page.render().unwrap();
+        assert!(
+            html.contains(r#"href="/cams/een/connect?setup=t0k-en_""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<form method="post" action="/cams/een/disconnect" id="disconnect">"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<input type="hidden" name="setup" value="t0k-en_">"#),
+            "{html}"
+        );
+        assert_eq!(html.matches("t0k-en_").count(), 2, "{html}");
+        assert!(!format!("{page:?}").contains("t0k-en_"));
+    }
+
+    #[test]
     fn the_flow_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
         headers.append(
