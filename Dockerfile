@@ -62,15 +62,20 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 een-gallery \
  && useradd --uid 10001 --gid een-gallery --no-create-home --home-dir /nonexistent \
-            --shell /usr/sbin/nologin een-gallery
+            --shell /usr/sbin/nologin een-gallery \
+ && install -d -m 0700 -o 10001 -g 10001 /data
 
 COPY --from=build /out/een-gallery /usr/local/bin/een-gallery
 
 USER 10001:10001
 # Listen on all interfaces of the container. Its log is no terminal: no ANSI colours in text
 # logs (LOG_FORMAT=json gives one JSON object per line).
+# DATA_DIR holds the EEN v3 connection (its rotating tokens, mode 0600): mount a volume there
+# so the connection survives a new container. Demo mode writes nothing.
 ENV BIND=0.0.0.0:8080 \
+    DATA_DIR=/data \
     NO_COLOR=1
+VOLUME ["/data"]
 EXPOSE 8080
 # The binary probes its own /healthz: no curl or shell needed in the image.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
@@ -82,7 +87,7 @@ ENTRYPOINT ["/usr/local/bin/een-gallery"]
 ARG VERSION=dev
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="een-gallery" \
-      org.opencontainers.image.description="A fast, small web gallery for Eagle Eye Networks cloud cameras, with a built-in EEN API v1 simulator (demo mode)" \
+      org.opencontainers.image.description="A fast, small web gallery for Eagle Eye Networks cloud cameras, with a built-in EEN simulator (demo mode)" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="https://github.com/een-gallery/een-gallery" \

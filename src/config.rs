@@ -51,10 +51,12 @@ pub struct Config {
     #[arg(long, env = "EEN_CLIENT_SECRET_FILE")]
     pub een_client_secret_file: Option<PathBuf>,
 
-    /// The redirect URI registered with the application, exactly as registered; the gallery
-    /// serves it at /een/callback, e.g. https://gallery.example.com/een/callback.
+    /// The redirect URI registered with the application, exactly as registered (EEN compares
+    /// it character by character); the gallery serves it at /een/callback, e.g.
+    /// https://gallery.example.com/een/callback. `een-gallery connect` also takes EEN's local
+    /// value http://127.0.0.1:3333.
     #[arg(long, env = "EEN_REDIRECT_URL")]
-    pub een_redirect_url: Option<Url>,
+    pub een_redirect_url: Option<String>,
 
     /// EEN's OAuth2 host (API v3).
     #[arg(long, env = "EEN_AUTH_URL", default_value = DEFAULT_EEN_AUTH_URL)]
@@ -146,7 +148,7 @@ pub enum Upstream {
         password: SecretString,
     },
     /// A real EEN account on API v3.
-    EenV3(OAuthApp),
+    EenV3(Box<OAuthApp>),
     /// No credentials: the built-in simulator, on this API.
     Demo(Api),
 }
@@ -159,8 +161,10 @@ pub struct OAuthApp {
     pub client_id: String,
     /// OAuth client secret.
     pub client_secret: SecretString,
-    /// The redirect URI, exactly as registered.
+    /// The redirect URI, parsed (where to listen, the public base of the gallery).
     pub redirect_url: Url,
+    /// The redirect URI exactly as given, which EEN compares character by character.
+    pub redirect_uri: String,
     /// EEN's OAuth2 host.
     pub auth_url: Url,
     /// EEN's global API host (base-URL discovery).
@@ -189,8 +193,10 @@ pub enum ConfigError {
          EEN_REDIRECT_URL"
     )]
     IncompleteApp,
-    /// The redirect URI does not end in the path the gallery serves.
-    #[error("EEN_REDIRECT_URL must be an http(s) URL ending in /een/callback (got {0})")]
+    /// The redirect URI is not an http(s) URL.
+    #[error(
+        "EEN_REDIRECT_URL must be an http(s) URL, e.g. https://gallery.example.com/een/callback (got {0})"
+    )]
     BadRedirect(String),
     /// A v3 client secret or redirect URI without a client id.
     #[error("EEN_CLIENT_SECRET and EEN_REDIRECT_URL need EEN_CLIENT_ID")]
@@ -235,7 +241,9 @@ impl Config {
             if username.is_some() || password.is_some() {
                 return Err(ConfigError::TwoApis);
             }
-            return self.oauth_app(client_id).map(Upstream::EenV3);
+            return self
+                .oauth_app(client_id)
+                .map(|app| Upstream::EenV3(Box::new(app)));
         }
         if self.een_client_secret.is_some()
             || self.een_client_secret_file.is_some()
@@ -261,20 +269,21 @@ impl Config {
             (None, Some(path)) => read_password_file(path)?,
             (None, None) => return Err(ConfigError::IncompleteApp),
         };
-        let redirect_url = self
+        let redirect_uri = self
             .een_redirect_url
-            .clone()
-            .ok_or(ConfigError::IncompleteApp)?;
-        if !matches!(redirect_url.scheme(), "http" | "https")
-            || redirect_url.host_str().is_none()
-            || !redirect_url.path().ends_with(CALLBACK_PATH)
-        {
-            return Err(ConfigError::BadRedirect(redirect_url.to_string()));
-        }
+            .as_deref()
+            .map(str::trim)
+            .ok_or(ConfigError::IncompleteApp)?
+            .to_owned();
+        let redirect_url = Url::parse(&redirect_uri)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
+            .ok_or_else(|| ConfigError::BadRedirect(redirect_uri.clone()))?;
         Ok(OAuthApp {
             client_id: client_id.to_owned(),
             client_secret,
             redirect_url,
+            redirect_uri,
             auth_url: self.een_auth_url.clone(),
             api_url: self.een_api_url.clone(),
             data_dir: self.data_dir.clone(),
@@ -442,7 +451,7 @@ mod tests {
             "--een-client-secret",
             "s",
             "--een-redirect-url",
-            "https://gallery.example.com/callback",
+            "gallery.example.com/een/callback",
         ]);
         assert!(matches!(
             config.upstream(),

@@ -46,9 +46,21 @@ impl Metrics {
             .fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition; `cache_bytes` is the image cache's current weight.
-    pub fn render(&self, cache_bytes: u64) -> String {
+    /// The Prometheus text exposition; `cache_bytes` is the image cache's current weight,
+    /// `een_status` names where the gallery stands with EEN now (one of `een_statuses`).
+    pub fn render(&self, cache_bytes: u64, een_status: &str, een_statuses: &[&str]) -> String {
         let mut out = String::new();
+        out.push_str(
+            "# HELP een_gallery_een_status Where the gallery stands with EEN (1 for the current state).\n",
+        );
+        out.push_str("# TYPE een_gallery_een_status gauge\n");
+        for status in een_statuses {
+            let _ = writeln!(
+                out,
+                "een_gallery_een_status{{status=\"{status}\"}} {}",
+                u8::from(*status == een_status)
+            );
+        }
         out.push_str("# HELP een_gallery_http_requests_total HTTP requests answered.\n");
         out.push_str("# TYPE een_gallery_http_requests_total counter\n");
         for ((route, status), n) in self
@@ -115,7 +127,9 @@ mod tests {
         m.http_request("/cameras/{esn}", 200);
         m.een_call("preview", false);
         m.image_cache_hit();
-        let text = m.render(42);
+        let text = m.render(42, "ready", &["connecting", "ready"]);
+        assert!(text.contains("een_gallery_een_status{status=\"ready\"} 1\n"));
+        assert!(text.contains("een_gallery_een_status{status=\"connecting\"} 0\n"));
         assert!(text.contains(
             "een_gallery_http_requests_total{route=\"/cameras/{esn}\",status=\"200\"} 2"
         ));

@@ -44,6 +44,28 @@ impl Status {
         }
     }
 
+    /// Every status, for metrics.
+    pub const ALL: [Status; 6] = [
+        Status::Connecting,
+        Status::Ready,
+        Status::Unreachable,
+        Status::CredentialsRejected,
+        Status::NotConnected,
+        Status::ReconnectionNeeded,
+    ];
+
+    /// A stable snake_case name, for metrics labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Connecting => "connecting",
+            Status::Ready => "ready",
+            Status::Unreachable => "unreachable",
+            Status::CredentialsRejected => "credentials_rejected",
+            Status::NotConnected => "not_connected",
+            Status::ReconnectionNeeded => "reconnection_needed",
+        }
+    }
+
     /// Whether only an operator can change this status (connect the account, fix the
     /// credentials): page views then fail fast, and the keeper does not retry on its own.
     pub fn needs_operator(self) -> bool {

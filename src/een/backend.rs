@@ -7,7 +7,9 @@
 
 use secrecy::SecretString;
 
-use super::{AuthorizationRequest, Before, Camera, ConnectionState, Error, Esn, Image, Listed, v1};
+use super::{
+    AuthorizationRequest, Before, Camera, ConnectionState, Error, Esn, Image, Listed, v1, v3,
+};
 use crate::timestamp::EenTimestamp;
 
 /// The EEN account the gallery shows, reached through one of EEN's APIs. Cheap to clone:
@@ -16,11 +18,19 @@ use crate::timestamp::EenTimestamp;
 pub enum Backend {
     /// EEN API v1: username and password, a session key, positional device rows.
     V1(v1::Client),
+    /// EEN API v3: an OAuth2 connection approved once, rotating refresh tokens, JSON.
+    V3(v3::Client),
 }
 
 impl From<v1::Client> for Backend {
     fn from(client: v1::Client) -> Self {
         Backend::V1(client)
+    }
+}
+
+impl From<v3::Client> for Backend {
+    fn from(client: v3::Client) -> Self {
+        Backend::V3(client)
     }
 }
 
@@ -30,13 +40,15 @@ impl Backend {
     pub async fn connect(&self) -> Result<(), Error> {
         match self {
             Backend::V1(client) => client.login().await,
+            Backend::V3(client) => client.connect().await,
         }
     }
 
-    /// Whether a connection (a session) is established.
+    /// Whether a connection (a session, a usable token) is established.
     pub fn is_connected(&self) -> bool {
         match self {
             Backend::V1(client) => client.session_state() == v1::SessionState::LoggedIn,
+            Backend::V3(client) => client.connection_state() == ConnectionState::Connected,
         }
     }
 
@@ -45,6 +57,7 @@ impl Backend {
     pub async fn cameras(&self) -> Result<Vec<Camera>, Error> {
         match self {
             Backend::V1(client) => client.cameras().await.map(v1::attached_cameras),
+            Backend::V3(client) => client.cameras().await,
         }
     }
 
@@ -52,6 +65,7 @@ impl Backend {
     pub async fn latest_preview(&self, esn: &Esn) -> Result<Image, Error> {
         match self {
             Backend::V1(client) => client.latest_preview(esn).await,
+            Backend::V3(client) => client.latest_preview(esn).await,
         }
     }
 
@@ -74,6 +88,7 @@ impl Backend {
                     })
                     .collect())
             }
+            Backend::V3(client) => client.list_previews(esn, before, count).await,
         }
     }
 
@@ -81,6 +96,7 @@ impl Backend {
     pub async fn preview(&self, esn: &Esn, timestamp: EenTimestamp) -> Result<Image, Error> {
         match self {
             Backend::V1(client) => client.preview(esn, timestamp).await,
+            Backend::V3(client) => client.preview(esn, timestamp).await,
         }
     }
 
@@ -89,6 +105,7 @@ impl Backend {
     pub fn connection_state(&self) -> ConnectionState {
         match self {
             Backend::V1(_) => ConnectionState::Connected,
+            Backend::V3(client) => client.connection_state(),
         }
     }
 
@@ -97,6 +114,13 @@ impl Backend {
     pub fn begin_authorization(&self) -> Option<AuthorizationRequest> {
         match self {
             Backend::V1(_) => None,
+            Backend::V3(client) => match client.begin_authorization() {
+                Ok(request) => Some(request),
+                Err(error) => {
+                    tracing::error!(%error, "cannot start the EEN connect flow");
+                    None
+                }
+            },
         }
     }
 
@@ -107,9 +131,9 @@ impl Backend {
         code: &str,
         verifier: &SecretString,
     ) -> Result<(), Error> {
-        let _ = (code, verifier);
         match self {
             Backend::V1(_) => Err(Error::Config("EEN API v1 has no connect flow")),
+            Backend::V3(client) => client.complete_authorization(code, verifier).await,
         }
     }
 
@@ -118,6 +142,7 @@ impl Backend {
     pub async fn disconnect(&self) -> Result<(), Error> {
         match self {
             Backend::V1(client) => client.logout().await,
+            Backend::V3(client) => client.disconnect().await,
         }
     }
 
@@ -125,6 +150,7 @@ impl Backend {
     pub async fn close(&self) -> Result<(), Error> {
         match self {
             Backend::V1(client) => client.logout().await,
+            Backend::V3(_) => Ok(()),
         }
     }
 }

@@ -9,6 +9,7 @@ mod error;
 pub(crate) mod http;
 mod types;
 pub mod v1;
+pub mod v3;
 
 pub use backend::Backend;
 pub use error::{AccountProblem, Error};

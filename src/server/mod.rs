@@ -11,8 +11,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::cache::Backoff;
-use crate::config::{Config, Upstream};
-use crate::een::{Backend, v1};
+use crate::config::{Api, Config, OAuthApp, Upstream};
+use crate::een::{Backend, v1, v3};
 use crate::gallery::{AppState, Settings, app};
 
 /// How long logging out of EEN may take on the way out.
@@ -32,20 +32,40 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             let client = v1::Client::new(een_config).context("cannot build the EEN client")?;
             (Backend::from(client), None)
         }
-        Upstream::EenV3(_) => anyhow::bail!("EEN API v3 is being wired in (issue 12)"),
-        Upstream::Demo(_) => {
+        Upstream::EenV3(app) => {
+            tracing::info!(
+                auth_url = %app.auth_url,
+                client_id = %app.client_id,
+                data_dir = %app.data_dir.display(),
+                "using EEN API v3"
+            );
+            (v3_backend(&app, &config)?, None)
+        }
+        Upstream::Demo(api) => {
             let simulator = demo::spawn_simulator()
                 .await
                 .context("cannot start the built-in EEN simulator")?;
             tracing::warn!(
                 simulator = %simulator.base_url(),
-                "DEMO MODE: no EEN credentials configured, serving simulated cameras from the \
-                 built-in EEN simulator. Set EEN_USERNAME and EEN_PASSWORD (or \
-                 EEN_PASSWORD_FILE) to show a real account."
+                api = ?api,
+                "DEMO MODE: no EEN account configured, serving simulated cameras from the \
+                 built-in EEN simulator. Set EEN_CLIENT_ID (API v3) or EEN_USERNAME (API v1) \
+                 to show a real account; see the README."
             );
-            let mut een_config = demo::client_config(&simulator);
-            tune(&config, &mut een_config);
-            let backend = demo::backend(een_config).context("cannot build the EEN client")?;
+            let backend = match api {
+                Api::V1 => {
+                    let mut een_config = demo::client_config(&simulator);
+                    tune(&config, &mut een_config);
+                    demo::backend(een_config).context("cannot build the EEN client")?
+                }
+                Api::V3 => {
+                    let mut een_config = demo::v3_client_config(&simulator, demo::REDIRECT_URL);
+                    tune_v3(&config, &mut een_config);
+                    demo::connected_v3_backend(een_config)
+                        .await
+                        .context("cannot connect to the demo simulator over API v3")?
+                }
+            };
             (backend, Some(simulator))
         }
     };
@@ -89,6 +109,41 @@ fn tune(config: &Config, een_config: &mut v1::ClientConfig) {
     een_config.max_in_flight = config.een_max_in_flight;
     // A call may retry; leave it room for at least two full requests.
     een_config.call_deadline = een_config.call_deadline.max(een_config.request_timeout * 2);
+}
+
+/// Applies the EEN client settings the configuration asks for (v3).
+fn tune_v3(config: &Config, een_config: &mut v3::ClientConfig) {
+    een_config.connect_timeout = config.een_connect_timeout();
+    een_config.request_timeout = config.een_request_timeout();
+    een_config.max_in_flight = config.een_max_in_flight;
+    een_config.call_deadline = een_config.call_deadline.max(een_config.request_timeout * 2);
+}
+
+/// The v3 backend for a registered application, its connection kept in `DATA_DIR`. Makes no
+/// EEN call; the stored connection is read on first use.
+pub fn v3_backend(app: &OAuthApp, config: &Config) -> anyhow::Result<Backend> {
+    let mut een_config = v3::ClientConfig::new(
+        app.auth_url.clone(),
+        app.api_url.clone(),
+        app.client_id.clone(),
+        app.client_secret.clone(),
+        app.redirect_uri.clone(),
+    );
+    if !app
+        .redirect_url
+        .path()
+        .ends_with(crate::config::CALLBACK_PATH)
+    {
+        tracing::warn!(
+            redirect = %app.redirect_uri,
+            "EEN_REDIRECT_URL does not end in /een/callback: the gallery cannot take EEN's \
+             redirect itself; connect with `een-gallery connect` instead"
+        );
+    }
+    tune_v3(config, &mut een_config);
+    let client = v3::Client::new(een_config, v3::Store::file(&app.data_dir))
+        .context("cannot build the EEN v3 client")?;
+    Ok(Backend::from(client))
 }
 
 /// Serves `app` until `shutdown` completes, then lets open requests finish for at most

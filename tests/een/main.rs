@@ -1,4 +1,4 @@
-//! The EEN API v1 client over real HTTP: against the in-process simulator (request counts come
+//! The EEN API clients (v1, and v3 in `v3`) over real HTTP: against the in-process simulator (request counts come
 //! from its own counters, SIM-62, so each test proves what went over the wire), against a
 //! deliberately odd EEN, and what it writes to the logs.
 
@@ -7,4 +7,5 @@ mod support;
 
 mod client;
 mod logs;
+mod v3;
 mod wire;

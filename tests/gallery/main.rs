@@ -8,3 +8,4 @@ mod connect;
 mod health;
 mod images;
 mod pages;
+mod v3;

@@ -42,6 +42,10 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             ),
             (header::CACHE_CONTROL, cache_policy::header(NO_STORE)),
         ],
-        state.metrics.render(state.images.weighted_size()),
+        state.metrics.render(
+            state.images.weighted_size(),
+            state.health.status().name(),
+            &Status::ALL.map(Status::name),
+        ),
     )
 }

@@ -1,0 +1,198 @@
+//! The funnel every API call goes through: the bearer token (refreshed when due), one
+//! deadline per call, a refresh and one retry after a 401, backoff with jitter on 429, 502,
+//! 503, 504 and transport errors, EEN's `Retry-After` honoured.
+
+use std::future::Future;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use secrecy::ExposeSecret as _;
+use tokio::time::Instant;
+use tracing::{Instrument, field};
+
+use super::{Client, oauth, wire};
+use crate::een::http::{Reply, jittered_backoff, retry_after};
+use crate::een::{Error, Esn};
+
+/// What one call is, for tracing.
+#[derive(Clone, Copy)]
+pub(super) struct Op<'a> {
+    pub(super) endpoint: &'static str,
+    pub(super) esn: Option<&'a Esn>,
+}
+
+/// What a call accepts.
+#[derive(Clone, Copy)]
+pub(super) enum Accept {
+    Json,
+    Jpeg,
+}
+
+impl Client {
+    /// Runs one public call in its tracing span, within the overall deadline.
+    pub(super) async fn call<T, F, Fut>(&self, op: Op<'_>, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(Instant) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let span = tracing::info_span!(
+            "een",
+            api = "v3",
+            endpoint = op.endpoint,
+            esn = field::Empty,
+            duration_ms = field::Empty,
+        );
+        if let Some(esn) = op.esn {
+            span.record("esn", esn.as_str());
+        }
+        let started = Instant::now();
+        let deadline = started + self.inner.config.call_deadline;
+        let result = tokio::time::timeout_at(deadline, work(deadline))
+            .instrument(span.clone())
+            .await
+            .unwrap_or(Err(Error::Timeout));
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        span.record("duration_ms", duration_ms);
+        span.in_scope(|| match &result {
+            Ok(_) => tracing::debug!("EEN call done"),
+            Err(Error::NotFound) => tracing::debug!("EEN has no such item"),
+            Err(error) => tracing::warn!(%error, "EEN call failed"),
+        });
+        result
+    }
+
+    /// An authenticated GET of `path` (under `/api/v3.0/`) on the account's API host.
+    /// Answers 2xx replies and the 404s and 503s a caller interprets; a 401 refreshes the
+    /// token once (one refresh for all callers) and retries.
+    pub(super) async fn get(
+        &self,
+        deadline: Instant,
+        path: &str,
+        query: &[(&str, &str)],
+        accept: Accept,
+    ) -> Result<Reply, Error> {
+        let config = &self.inner.config;
+        let mut live = self.bearer().await?;
+        let mut retries = 0;
+        let mut refreshed = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt = attempt.saturating_add(1);
+            let mut url = live
+                .api_base
+                .join("api/v3.0/")
+                .and_then(|base| base.join(path))
+                .map_err(|_| Error::Config("the EEN API path is not a URL"))?;
+            if !query.is_empty() {
+                url.query_pairs_mut().extend_pairs(query);
+            }
+            let mut bearer =
+                HeaderValue::from_str(&format!("Bearer {}", live.bearer().expose_secret()))
+                    .map_err(|_| {
+                        Error::Decode("EEN issued a token that is not a header value".into())
+                    })?;
+            bearer.set_sensitive(true);
+            let request = self
+                .inner
+                .transport
+                .http
+                .get(url)
+                .header(AUTHORIZATION, bearer)
+                .header(
+                    ACCEPT,
+                    match accept {
+                        Accept::Json => "application/json",
+                        Accept::Jpeg => "image/jpeg",
+                    },
+                );
+            let span = tracing::debug_span!("attempt", n = attempt, status = field::Empty);
+            let outcome = self
+                .inner
+                .transport
+                .send(request)
+                .instrument(span.clone())
+                .await;
+            let reply = match outcome {
+                Ok(reply) => reply,
+                Err(error) if error.is_transient() && retries < config.max_retries => {
+                    retries += 1;
+                    tracing::info!(%error, attempt, "EEN request failed; retrying");
+                    self.backoff(retries, None, deadline, error).await?;
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
+            let status = reply.status.as_u16();
+            span.record("status", status);
+            match status {
+                200..=299 | 404 => return Ok(reply),
+                401 if !refreshed => {
+                    refreshed = true;
+                    tracing::info!(attempt, "EEN refused the token; refreshing");
+                    live = self
+                        .inner
+                        .tokens
+                        .refresh(config, live.generation, |old| async move {
+                            oauth::refresh(&self.inner.transport, config, &old).await
+                        })
+                        .await?;
+                }
+                // A fresh token refused too: the connection itself is fine (it refreshed),
+                // so this is not a reconnection; the next call tries again.
+                401 => return Err(Error::SessionExpired),
+                // A camera that cannot deliver: for the caller to interpret.
+                503 if wire::error_reason(&reply.body).as_deref() == Some("deviceUnavailable") => {
+                    return Ok(reply);
+                }
+                429 | 502 | 503 | 504 => {
+                    let error = if status == 429 {
+                        Error::RateLimited
+                    } else {
+                        Error::Upstream(status)
+                    };
+                    if retries >= config.max_retries {
+                        return Err(error);
+                    }
+                    retries += 1;
+                    tracing::info!(attempt, status, "EEN asked to try again; backing off");
+                    let hint = retry_after(&reply.headers);
+                    self.backoff(retries, hint, deadline, error).await?;
+                }
+                s => return Err(Error::Upstream(s)),
+            }
+        }
+    }
+
+    /// The connection to call with, refreshed first when it is due.
+    pub(super) async fn bearer(&self) -> Result<std::sync::Arc<super::tokens::Live>, Error> {
+        let config = &self.inner.config;
+        self.inner
+            .tokens
+            .bearer(config, |old| async move {
+                oauth::refresh(&self.inner.transport, config, &old).await
+            })
+            .await
+    }
+
+    /// Waits before retry number `retry`: exponential backoff with jitter, at least as long as
+    /// EEN asked (capped). Gives up with `error` at once if the wait would pass the deadline.
+    async fn backoff(
+        &self,
+        retry: u32,
+        at_least: Option<Duration>,
+        deadline: Instant,
+        error: Error,
+    ) -> Result<(), Error> {
+        let config = &self.inner.config;
+        let delay = jittered_backoff(config.backoff_base, config.backoff_max, retry)
+            .max(at_least.unwrap_or_default().min(MAX_RETRY_AFTER));
+        if Instant::now() + delay >= deadline {
+            return Err(error);
+        }
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+}
+
+/// The longest `Retry-After` honoured; a longer one gives up instead (within the deadline).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);

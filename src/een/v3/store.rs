@@ -1,0 +1,336 @@
+//! Where the connection is kept: one JSON file in `DATA_DIR` (mode 0600, replaced atomically),
+//! or memory only (demo mode, tests). Issue 16 adds a shared store for replicas.
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use jiff::Timestamp;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The file name of the connection inside `DATA_DIR`.
+pub const CONNECTION_FILE: &str = "een-connection.json";
+
+/// What the gallery holds to call EEN on the account's behalf. `Debug` shows no token.
+#[derive(Clone)]
+pub struct Connection {
+    /// The bearer token.
+    pub access_token: SecretString,
+    /// The refresh token (rotates on every refresh).
+    pub refresh_token: SecretString,
+    /// When the access token expires.
+    pub expires_at: Timestamp,
+    /// The account's API host, as EEN named it.
+    pub api_host: String,
+    /// Its port.
+    pub api_port: u16,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("expires_at", &self.expires_at)
+            .field("api_host", &self.api_host)
+            .field("api_port", &self.api_port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The file's shape. Versioned, so a later format can read this one.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    version: u32,
+    access_token: String,
+    refresh_token: String,
+    expires_at: Timestamp,
+    api_host: String,
+    api_port: u16,
+}
+
+/// Why the connection could not be read or written. Names the file, never its content.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Reading, writing or renaming failed.
+    #[error("cannot {action} the EEN connection file {path}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a connection this version understands.
+    #[error("the EEN connection file {0} is damaged or of an unknown version")]
+    Damaged(PathBuf),
+}
+
+/// Where the connection lives. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Store {
+    /// In memory only: lost at exit (demo mode, tests).
+    Memory(Arc<Mutex<Option<Connection>>>),
+    /// One file, [`CONNECTION_FILE`] in this directory.
+    File(PathBuf),
+}
+
+impl Store {
+    /// An empty in-memory store.
+    pub fn memory() -> Self {
+        Store::Memory(Arc::default())
+    }
+
+    /// The file store in `data_dir`.
+    pub fn file(data_dir: impl Into<PathBuf>) -> Self {
+        Store::File(data_dir.into())
+    }
+
+    /// The file this store writes, if it is one.
+    pub fn path(&self) -> Option<PathBuf> {
+        match self {
+            Store::Memory(_) => None,
+            Store::File(dir) => Some(dir.join(CONNECTION_FILE)),
+        }
+    }
+
+    /// The stored connection, if there is one.
+    pub async fn load(&self) -> Result<Option<Connection>, StoreError> {
+        match self {
+            Store::Memory(slot) => Ok(slot.lock().unwrap_or_else(PoisonError::into_inner).clone()),
+            Store::File(dir) => {
+                let path = dir.join(CONNECTION_FILE);
+                blocking(move || read(&path)).await
+            }
+        }
+    }
+
+    /// Keeps `connection`, replacing any other: for a file, written to a temporary file,
+    /// flushed to disk and renamed over the old one, so a crash leaves the old or the new
+    /// connection, never half of one.
+    pub async fn save(&self, connection: &Connection) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(slot) => {
+                *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(connection.clone());
+                Ok(())
+            }
+            Store::File(dir) => {
+                let dir = dir.clone();
+                let stored = Stored {
+                    version: 1,
+                    access_token: connection.access_token.expose_secret().to_owned(),
+                    refresh_token: connection.refresh_token.expose_secret().to_owned(),
+                    expires_at: connection.expires_at,
+                    api_host: connection.api_host.clone(),
+                    api_port: connection.api_port,
+                };
+                blocking(move || write(&dir, &stored)).await
+            }
+        }
+    }
+
+    /// Forgets the connection.
+    pub async fn delete(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(slot) => {
+                *slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                Ok(())
+            }
+            Store::File(dir) => {
+                let path = dir.join(CONNECTION_FILE);
+                blocking(move || match std::fs::remove_file(&path) {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    Err(source) => Err(StoreError::Io {
+                        action: "delete",
+                        path,
+                        source,
+                    }),
+                })
+                .await
+            }
+        }
+    }
+}
+
+/// Runs file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|join| {
+            Err(StoreError::Io {
+                action: "access",
+                path: PathBuf::new(),
+                source: std::io::Error::other(join.to_string()),
+            })
+        })
+}
+
+fn read(path: &Path) -> Result<Option<Connection>, StoreError> {
+    let text = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(StoreError::Io {
+                action: "read",
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    let stored: Stored =
+        serde_json::from_slice(&text).map_err(|_| StoreError::Damaged(path.to_owned()))?;
+    if stored.version != 1 {
+        return Err(StoreError::Damaged(path.to_owned()));
+    }
+    Ok(Some(Connection {
+        access_token: stored.access_token.into(),
+        refresh_token: stored.refresh_token.into(),
+        expires_at: stored.expires_at,
+        api_host: stored.api_host,
+        api_port: stored.api_port,
+    }))
+}
+
+fn write(dir: &Path, stored: &Stored) -> Result<(), StoreError> {
+    let path = dir.join(CONNECTION_FILE);
+    let io = |action: &'static str, path: &Path| {
+        let path = path.to_owned();
+        move |source| StoreError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    create_private_dir(dir).map_err(io("create the directory of", &path))?;
+    let tmp = dir.join(format!(".{CONNECTION_FILE}.{}.tmp", rand::random::<u64>()));
+    let json = serde_json::to_vec_pretty(stored).map_err(|e| StoreError::Io {
+        action: "encode",
+        path: path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    let result = (|| {
+        let mut file = private_file(&tmp)?;
+        file.write_all(&json)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        // The rename itself is durable only once the directory is flushed.
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io("write", &path))
+}
+
+#[cfg(unix)]
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection(access: &str) -> Connection {
+        Connection {
+            access_token: access.to_owned().into(),
+            refresh_token: "refresh-secret-value".to_owned().into(),
+            expires_at: Timestamp::from_second(1_900_000_000).unwrap(),
+            api_host: "api.c001.eagleeyenetworks.com".into(),
+            api_port: 443,
+        }
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "een-gallery-store-{name}-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[tokio::test]
+    async fn a_file_store_round_trips_privately_and_replaces_atomically() {
+        let dir = temp_dir("round-trip").join("nested");
+        let store = Store::file(&dir);
+        assert!(store.load().await.unwrap().is_none());
+        store.save(&connection("access-one")).await.unwrap();
+        store.save(&connection("access-two")).await.unwrap();
+        let loaded = store.load().await.unwrap().unwrap();
+        assert_eq!(loaded.access_token.expose_secret(), "access-two");
+        assert_eq!(loaded.refresh_token.expose_secret(), "refresh-secret-value");
+        assert_eq!(loaded.api_host, "api.c001.eagleeyenetworks.com");
+        // Only the connection file is left: no temporary files.
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [CONNECTION_FILE]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&dir.join(CONNECTION_FILE)), 0o600);
+            assert_eq!(mode(&dir), 0o700);
+        }
+        store.delete().await.unwrap();
+        assert!(store.load().await.unwrap().is_none());
+        store.delete().await.unwrap();
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_damaged_file_is_an_error_naming_the_file_not_its_content() {
+        let dir = temp_dir("damaged");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(CONNECTION_FILE), "{\"refresh_token\": \"leaked\"").unwrap();
+        let error = Store::file(&dir).load().await.unwrap_err();
+        let shown = error.to_string();
+        assert!(
+            shown.contains(CONNECTION_FILE) && !shown.contains("leaked"),
+            "{shown}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn debug_shows_no_token() {
+        let shown = format!("{:?}", connection("access-secret-value"));
+        assert!(!shown.contains("secret-value"), "{shown}");
+        assert!(shown.contains("api.c001"));
+    }
+}
