@@ -57,17 +57,15 @@ pub fn same_secret(presented: &str, expected: &str) -> bool {
 
 /// The gallery's public base, from the redirect URI registered at EEN: its origin and path
 /// without [`CALLBACK_PATH`] (`https://g.example.com/een/callback` → `https://g.example.com/`).
-pub fn public_base(redirect_url: &Url) -> Url {
+/// `None` for a redirect URI the gallery does not serve (such as `http://127.0.0.1:3333`,
+/// for `een-gallery connect`): it says nothing about where the gallery is.
+pub fn public_base(redirect_url: &Url) -> Option<Url> {
+    let path = redirect_url.path().strip_suffix(CALLBACK_PATH)?.to_owned();
     let mut base = redirect_url.clone();
-    let path = base
-        .path()
-        .strip_suffix(CALLBACK_PATH)
-        .unwrap_or("")
-        .to_owned();
     base.set_path(&path);
     base.set_query(None);
     base.set_fragment(None);
-    base
+    Some(base)
 }
 
 /// Where a setup link leads.
@@ -330,9 +328,9 @@ mod tests {
     use super::*;
 
     fn setup() -> Setup {
-        Setup::new(Some(public_base(
+        Setup::new(public_base(
             &"https://gallery.example.com/een/callback".parse().unwrap(),
-        )))
+        ))
     }
 
     fn token_of(link: &SetupLink) -> String {
@@ -415,11 +413,11 @@ mod tests {
         assert!(setup.is_https());
         assert_eq!(setup.base_path(), "");
 
-        let nested = Setup::new(Some(public_base(
+        let nested = Setup::new(public_base(
             &"http://127.0.0.1:8080/photos/een/callback?x=1"
                 .parse()
                 .unwrap(),
-        )));
+        ));
         assert_eq!(nested.base_path(), "/photos");
         assert!(!nested.is_https());
         let link = nested.renew(LinkKind::Connect);
@@ -430,6 +428,11 @@ mod tests {
             link.expose()
         );
 
+        assert_eq!(
+            public_base(&"http://127.0.0.1:3333".parse().unwrap()),
+            None,
+            "a redirect URI the gallery does not serve says nothing about it"
+        );
         let bare = Setup::new(None);
         assert!(
             bare.renew(LinkKind::Manage)

@@ -28,7 +28,8 @@ pub struct Settings {
     pub latest_preview_max_age: Duration,
     /// Where browsers reach the gallery (v3: the registered redirect URI without
     /// `/een/callback`, see [`setup::public_base`]); the setup links in the log start with
-    /// it, and cookies are `Secure` when it is `https`. `None`: links are paths only.
+    /// it, cookies are `Secure` when it is `https`, and its path prefixes the flow's
+    /// redirects and cookie. `None`: links are paths only.
     pub public_url: Option<Url>,
 }
 
@@ -56,7 +57,11 @@ impl Settings {
             camera_list_retry_after: Settings::default().camera_list_retry_after,
             page_deadline: config.page_deadline(),
             latest_preview_max_age: config.latest_preview_max_age(),
-            public_url: config.een_redirect_url.as_ref().map(setup::public_base),
+            public_url: config
+                .een_redirect_url
+                .as_deref()
+                .and_then(|uri| Url::parse(uri.trim()).ok())
+                .and_then(|url| setup::public_base(&url)),
         }
     }
 }

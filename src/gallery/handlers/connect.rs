@@ -152,20 +152,36 @@ async fn finish(
         .await
         // The account logs why; the page says what the operator can do.
         .map_err(|_| ConnectProblem::ExchangeFailed)?;
+    // It may be another account than before: nothing cached of that one is shown.
+    forget_account_data(state);
     state.setup.spend(flow.token.expose_secret());
     Ok(())
 }
 
 /// `POST /een/disconnect` (form field `setup`): revokes the connection at EEN and forgets
-/// it; the pages then say "not connected", and the log shows a new connect link.
+/// it, with the cameras and images cached of it; the pages then say "not connected", and
+/// the log shows a new connect link.
 pub async fn disconnect(
     State(state): State<AppState>,
     Form(params): Form<SetupParams>,
 ) -> Result<Response> {
     let token = authorize(&state, params.setup.as_deref())?;
-    state.account.disconnect().await?;
+    if let Err(failure) = state.account.disconnect().await {
+        // The backend forgets the connection even when EEN cannot be told (the account
+        // logged why); only a connection still held is worth an error page.
+        if state.account.state() == ConnectionState::Connected {
+            return Err(failure.into());
+        }
+    }
+    forget_account_data(&state);
     state.setup.spend(token.expose_secret());
     Ok(see_other(&home(&state), None))
+}
+
+/// Drops the cached camera list and images of the account that was connected until now.
+fn forget_account_data(state: &AppState) {
+    state.directory.forget();
+    state.images.forget();
 }
 
 /// The grid, under the gallery's base path.
@@ -238,7 +254,7 @@ mod tests {
     use crate::gallery::setup::public_base;
 
     fn setup(redirect: &str) -> Setup {
-        Setup::new(Some(public_base(&redirect.parse().unwrap())))
+        Setup::new(public_base(&redirect.parse().unwrap()))
     }
 
     #[test]
