@@ -5,6 +5,7 @@
 mod support;
 
 mod connect;
+mod connect_terminal;
 mod health;
 mod images;
 mod pages;
