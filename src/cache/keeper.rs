@@ -17,6 +17,9 @@ pub struct Backoff {
     pub initial: Duration,
     /// Longest wait.
     pub max: Duration,
+    /// While ready, how often the backend may keep an idle connection alive (v3 refreshes
+    /// a token that is due).
+    pub keep_alive: Duration,
 }
 
 impl Default for Backoff {
@@ -24,12 +27,14 @@ impl Default for Backoff {
         Self {
             initial: Duration::from_secs(1),
             max: Duration::from_secs(60),
+            keep_alive: Duration::from_secs(600),
         }
     }
 }
 
 /// Spawns the task that keeps a session: it logs in (and loads the camera list) whenever the
-/// status is not [`Status::Ready`], retrying with exponential backoff until it works.
+/// status is not [`Status::Ready`], retrying with exponential backoff until it works; while
+/// ready, it lets the backend keep an idle connection alive every [`Backoff::keep_alive`].
 pub fn spawn_keeper(
     een: Backend,
     directory: Directory,
@@ -46,8 +51,25 @@ pub fn spawn_keeper(
                 *s != Status::Ready
                     && !matches!(s, Status::NotConnected | Status::ReconnectionNeeded)
             };
-            if changes.wait_for(due).await.is_err() {
-                return;
+            loop {
+                tokio::select! {
+                    // The guard `wait_for` returns is not `Send`: only whether it came is kept.
+                    open = async { changes.wait_for(due).await.is_ok() } => {
+                        if !open {
+                            return;
+                        }
+                        break;
+                    }
+                    () = tokio::time::sleep(backoff.keep_alive) => {
+                        if health.status() == Status::Ready {
+                            let result = een.keep_alive().await;
+                            if let Err(error) = &result {
+                                tracing::warn!(%error, "keeping the EEN connection alive failed");
+                            }
+                            health.record_image_call("keep_alive", &result);
+                        }
+                    }
+                }
             }
             if connect(&een, &directory, &health).await {
                 wait = backoff.initial;

@@ -146,6 +146,16 @@ impl Backend {
         }
     }
 
+    /// Keeps an idle connection alive: v3 refreshes its token when it is due, so that a
+    /// gallery nobody looks at for two weeks does not lose its refresh token to EEN's idle
+    /// limit. v1 needs nothing (a lost session is simply logged in again).
+    pub async fn keep_alive(&self) -> Result<(), Error> {
+        match self {
+            Backend::V1(_) => Ok(()),
+            Backend::V3(client) => client.connect().await,
+        }
+    }
+
     /// Called on the way out: v1 logs out; v3 keeps its connection for the next start.
     pub async fn close(&self) -> Result<(), Error> {
         match self {

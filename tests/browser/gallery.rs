@@ -60,11 +60,14 @@ impl Gallery {
     }
 
     async fn in_process() -> Self {
-        // The wiring of `server::run` in demo mode.
+        // The wiring of `server::run` in demo mode: API v3, connected by the simulator's
+        // auto-approval.
         let sim = demo::spawn_simulator()
             .await
             .expect("the demo simulator starts");
-        let backend = demo::backend(demo::client_config(&sim)).expect("the EEN client builds");
+        let backend = demo::connected_v3_backend(demo::v3_client_config(&sim, demo::REDIRECT_URL))
+            .await
+            .expect("the gallery connects to its simulator over API v3");
         let state = AppState::new(
             backend,
             Settings {

@@ -2,12 +2,14 @@
 //! with its listing (no second fetch), and the pages, `/readyz` and `/metrics` when no account
 //! is connected yet or EEN asks for reconnection.
 
-use een_gallery::cache::Status;
+use std::time::Duration;
+
+use een_gallery::cache::{Backoff, Status};
 use een_gallery::een::Backend;
 use een_gallery::een::v3::{Client, Store};
 use een_gallery::gallery::{AppState, Settings, app};
 use een_gallery::server::demo;
-use een_gallery::sim::{DEMO_USERNAME, Endpoint, SimHandle};
+use een_gallery::sim::{DEMO_USERNAME, Endpoint, SimConfig, SimHandle};
 
 use crate::support::gallery::{TestApp, attrs, quick_backoff, text};
 use crate::support::jpeg::comment;
@@ -16,10 +18,15 @@ use crate::support::v3::{REDIRECT, v3_sim};
 /// A v3 simulator (auto-approving the connect flow when `approve`), its `httpsBaseUrl` on its
 /// own port.
 async fn sim(approve: bool) -> SimHandle {
+    sim_with(approve, |_| {}).await
+}
+
+async fn sim_with(approve: bool, f: impl FnOnce(&mut SimConfig)) -> SimHandle {
     let sim = v3_sim(|c| {
         if approve {
             c.v3.auto_approve = Some(DEMO_USERNAME.to_owned());
         }
+        f(c);
     })
     .await;
     let host = format!("{}:{}", sim.v3_api_host(), sim.addr().port());
@@ -30,6 +37,10 @@ async fn sim(approve: bool) -> SimHandle {
 /// A gallery on v3 in front of `sim`, connected (through the simulator's auto-approval) when
 /// `connected`, with its keeper running.
 async fn gallery(sim: SimHandle, connected: bool) -> TestApp {
+    gallery_with(sim, connected, quick_backoff()).await
+}
+
+async fn gallery_with(sim: SimHandle, connected: bool, backoff: Backoff) -> TestApp {
     let config = demo::v3_client_config(&sim, REDIRECT);
     let resolve = config.resolve.clone();
     let backend = Backend::from(Client::new(config, Store::memory()).unwrap());
@@ -37,7 +48,7 @@ async fn gallery(sim: SimHandle, connected: bool) -> TestApp {
         demo::approve(&backend, &resolve).await.expect("connects");
     }
     let state = AppState::new(backend, Settings::default());
-    state.spawn_keeper(quick_backoff());
+    state.spawn_keeper(backoff);
     let router = app(state.clone());
     TestApp { sim, state, router }
 }
@@ -138,4 +149,34 @@ async fn a_refused_refresh_asks_for_reconnection_and_pages_stop_trying() {
         tokens,
         "page views never retry a refused refresh"
     );
+}
+
+#[tokio::test]
+async fn an_idle_gallery_refreshes_its_token_before_it_expires() {
+    // Tokens live 301 s; refreshing 300 s ahead makes one due a second after it is issued.
+    let sim = sim_with(true, |c| c.v3.access_token_ttl = Duration::from_secs(301)).await;
+    let backoff = Backoff {
+        keep_alive: Duration::from_millis(100),
+        ..quick_backoff()
+    };
+    let app = gallery_with(sim, true, backoff).await;
+    app.wait_for(Status::Ready).await;
+    let before = app.sim.stats().v3.refreshes;
+    // No page is viewed: the keeper alone must refresh. Polled, with a deadline.
+    let refreshed = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            tick.tick().await;
+            if app.sim.stats().v3.refreshes > before {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        refreshed.is_ok(),
+        "the keeper refreshed the idle connection"
+    );
+    assert_eq!(app.sim.stats().v3.rotations_refused, 0);
+    assert_eq!(app.state.health.status(), Status::Ready);
 }

@@ -116,6 +116,7 @@ pub fn quick_backoff() -> Backoff {
     Backoff {
         initial: Duration::from_millis(20),
         max: Duration::from_millis(200),
+        keep_alive: Duration::from_secs(600),
     }
 }
 
