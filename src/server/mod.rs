@@ -1,6 +1,8 @@
 //! Running the server: pick the backend (or the demo), build the state, serve, shut down
-//! cleanly. This is the wiring: the one module that knows every layer.
+//! cleanly. This is the wiring: the one module that knows every layer. `connect` is
+//! `een-gallery connect`, the v3 connect flow from a terminal.
 
+pub mod connect;
 pub mod demo;
 
 use std::future::Future;
@@ -75,6 +77,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Settings::from_config(&config, simulator.is_some()),
     );
     let keeper = state.spawn_keeper(Backoff::default());
+    let announcer = state.spawn_setup_announcer();
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -90,6 +93,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .context("server failed")?;
 
     keeper.abort();
+    announcer.abort();
     match tokio::time::timeout(LOGOUT_TIMEOUT, backend.close()).await {
         Ok(Ok(())) => tracing::info!("logged out of EEN"),
         Ok(Err(error)) => tracing::warn!(error = %error, "EEN logout failed"),
