@@ -25,6 +25,11 @@ enum Command {
     Healthcheck(HealthcheckArgs),
     /// Run the EEN API v1 simulator standalone and print its demo credentials.
     Sim(sim::SimArgs),
+    /// Connect the EEN account (API v3) from a terminal, for a server without a browser:
+    /// serves the redirect URI (e.g. --een-redirect-url http://127.0.0.1:3333) on its own
+    /// port, prints the sign-in address, waits for the sign-in and writes the connection into
+    /// DATA_DIR.
+    Connect(Box<Config>),
 }
 
 #[tokio::main]
@@ -39,6 +44,11 @@ async fn main() -> anyhow::Result<ExitCode> {
         Some(Command::Sim(args)) => {
             telemetry::init(LogFormat::Text);
             sim::run_standalone(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Connect(config)) => {
+            telemetry::init(config.log_format);
+            server::connect::run(*config).await?;
             Ok(ExitCode::SUCCESS)
         }
         None => {

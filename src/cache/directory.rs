@@ -131,6 +131,21 @@ impl Directory {
         self.fetch().await
     }
 
+    /// Forgets the list and the last failure: the account changed (connected, disconnected),
+    /// so the next page view asks EEN, or shows why it cannot.
+    pub fn forget(&self) {
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+        *self
+            .inner
+            .failure
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     fn refresh_in_background(&self) {
         let Ok(fetching) = Arc::clone(&self.inner.fetching).try_lock_owned() else {
             return; // a refresh is already running

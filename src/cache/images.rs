@@ -95,6 +95,14 @@ impl Images {
         }
     }
 
+    /// Forgets every image, latest preview and missing mark: the account changed
+    /// (connected, disconnected), and its images must not outlive it.
+    pub fn forget(&self) {
+        self.cache.invalidate_all();
+        self.latest.invalidate_all();
+        self.missing.invalidate_all();
+    }
+
     /// The image at `timestamp`, from the cache or from EEN.
     pub async fn image(&self, esn: &Esn, timestamp: EenTimestamp) -> Result<Bytes, SharedError> {
         let key = ImageKey {

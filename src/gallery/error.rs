@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::body::Body;
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -53,9 +53,30 @@ pub enum AppError {
     /// EEN asks for the account to be connected again (v3).
     #[error("EEN reconnection needed")]
     EenReconnect(#[source] Failure),
+    /// The setup link (v3) is missing, wrong, used up, or from before a restart.
+    #[error("setup link not valid")]
+    SetupLinkInvalid,
+    /// A connect flow (v3) ended without a connection; nothing was stored.
+    #[error("connect flow failed: {0}")]
+    ConnectFailed(ConnectProblem),
     /// A page template failed to render.
     #[error("template rendering failed")]
     Render(#[from] askama::Error),
+}
+
+/// Why a connect flow ended without a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectProblem {
+    /// The callback's `state` is missing, unknown, expired or used, or the browser is not
+    /// the one that started the flow (its cookie is missing or does not match).
+    #[error("no such flow in this browser")]
+    NotThisFlow,
+    /// EEN sent the user back without access (Deny, or sign-in cancelled).
+    #[error("access not granted")]
+    Denied,
+    /// EEN did not take the code (it refused it, or could not be reached).
+    #[error("code exchange failed")]
+    ExchangeFailed,
 }
 
 /// What the error page shows; attached to error responses as an extension.
@@ -127,6 +148,32 @@ impl AppError {
                 "Eagle Eye Networks no longer accepts this gallery's connection (it expired or \
                  was revoked). The operator connects again with the setup link in the log.",
             ),
+            AppError::SetupLinkInvalid => (
+                StatusCode::FORBIDDEN,
+                "This setup link is not valid",
+                "It is incomplete, was used already, or the gallery restarted since it was \
+                 printed. The gallery's log shows the current setup link.",
+            ),
+            AppError::ConnectFailed(ConnectProblem::NotThisFlow) => (
+                StatusCode::BAD_REQUEST,
+                "This sign-in cannot be completed",
+                "It was started in another browser, took longer than 10 minutes, or was \
+                 completed already. Nothing was stored. Start again from the setup link in the \
+                 gallery's log.",
+            ),
+            AppError::ConnectFailed(ConnectProblem::Denied) => (
+                StatusCode::BAD_REQUEST,
+                "Access was not granted",
+                "Eagle Eye Networks did not give the gallery access to the account (access \
+                 was denied, or the sign-in was cancelled). Nothing was stored. To connect, \
+                 start again from the setup link in the gallery's log.",
+            ),
+            AppError::ConnectFailed(ConnectProblem::ExchangeFailed) => (
+                StatusCode::BAD_REQUEST,
+                "Eagle Eye Networks did not complete the sign-in",
+                "Eagle Eye Networks refused the sign-in or could not be reached. Nothing was \
+                 stored. Start again from the setup link in the gallery's log.",
+            ),
             AppError::Render(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
@@ -164,6 +211,12 @@ impl From<PathRejection> for AppError {
 impl From<QueryRejection> for AppError {
     fn from(_: QueryRejection) -> Self {
         AppError::BadRequest("query")
+    }
+}
+
+impl From<FormRejection> for AppError {
+    fn from(_: FormRejection) -> Self {
+        AppError::BadRequest("form")
     }
 }
 

@@ -1,6 +1,7 @@
-//! Extractors whose rejections are [`AppError`]s, so malformed URLs get the styled error page.
+//! Extractors whose rejections are [`AppError`]s, so malformed URLs and forms get the styled
+//! error page.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts};
 
 use super::error::AppError;
 
@@ -13,3 +14,8 @@ pub struct Path<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(AppError))]
 pub struct Query<T>(pub T);
+
+/// `axum::Form` answering a malformed form with a 400 page.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Form), rejection(AppError))]
+pub struct Form<T>(pub T);

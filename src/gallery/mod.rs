@@ -5,7 +5,9 @@
 //! - [`app`]: the whole router with its layers; [`router`] and [`ops_router`] list the routes;
 //! - `state`: [`AppState`] and [`Settings`];
 //! - `error`: [`AppError`](error::AppError), the error page;
-//! - `handlers`: `pages` (grid, camera), `images` (by timestamp, latest preview), `ops`;
+//! - `handlers`: `pages` (grid, camera), `images` (by timestamp, latest preview), `connect`
+//!   (the operator's v3 connect flow), `ops`;
+//! - `setup`: the setup token and the connect flows under way (v3);
 //! - `views`: the view models and templates; `jpeg`: reading a JPEG's size for them;
 //! - `assets`: the compiled-in stylesheet and images; `cache_policy`: every `Cache-Control`.
 
@@ -15,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod jpeg;
+pub mod setup;
 pub mod state;
 pub mod views;
 
@@ -25,13 +28,14 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::config::CALLBACK_PATH;
 use crate::metrics::Metrics;
 use crate::telemetry;
 pub use state::{AppState, Settings};
@@ -40,9 +44,10 @@ pub use state::{AppState, Settings};
 /// deadline), so it only catches the unexpected and bounds the shutdown drain.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The pages can load only their own CSS and images: no scripts, frames or forms.
+/// The pages can load only their own CSS and images, and post forms (the connection page's
+/// Disconnect) only to this server: no scripts or frames.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self'; \
-     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// The whole HTTP application: gallery routes, error pages, health and metrics endpoints.
 pub fn app(state: AppState) -> Router {
@@ -91,6 +96,10 @@ pub fn router() -> Router<AppState> {
         .route("/cameras/{esn}", get(handlers::pages::camera))
         .route("/cameras/{esn}/preview.jpg", get(handlers::images::preview))
         .route("/cameras/{esn}/images/{file}", get(handlers::images::image))
+        .route("/een", get(handlers::connect::manage))
+        .route("/een/connect", get(handlers::connect::connect))
+        .route(CALLBACK_PATH, get(handlers::connect::callback))
+        .route("/een/disconnect", post(handlers::connect::disconnect))
         .route("/static/{name}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
 }

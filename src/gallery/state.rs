@@ -3,6 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use url::Url;
+
+use super::setup::{self, Setup};
 use crate::cache::{self, Account, Backoff, Directory, Health, Images};
 use crate::config::Config;
 use crate::een::Backend;
@@ -23,6 +26,11 @@ pub struct Settings {
     pub page_deadline: Duration,
     /// How long a latest preview is reused and cached by browsers.
     pub latest_preview_max_age: Duration,
+    /// Where browsers reach the gallery (v3: the registered redirect URI without
+    /// `/een/callback`, see [`setup::public_base`]); the setup links in the log start with
+    /// it, cookies are `Secure` when it is `https`, and its path prefixes the flow's
+    /// redirects and cookie. `None`: links are paths only.
+    pub public_url: Option<Url>,
 }
 
 impl Default for Settings {
@@ -34,6 +42,7 @@ impl Default for Settings {
             camera_list_retry_after: Duration::from_secs(5),
             page_deadline: Duration::from_secs(4),
             latest_preview_max_age: Duration::from_secs(5),
+            public_url: None,
         }
     }
 }
@@ -48,6 +57,11 @@ impl Settings {
             camera_list_retry_after: Settings::default().camera_list_retry_after,
             page_deadline: config.page_deadline(),
             latest_preview_max_age: config.latest_preview_max_age(),
+            public_url: config
+                .een_redirect_url
+                .as_deref()
+                .and_then(|uri| Url::parse(uri.trim()).ok())
+                .and_then(|url| setup::public_base(&url)),
         }
     }
 }
@@ -66,6 +80,8 @@ pub struct AppState {
     pub images: Images,
     /// The EEN connection as operators manage it.
     pub account: Account,
+    /// The operator's setup token and the connect flows under way (v3).
+    pub setup: Setup,
     /// How the gallery stands with EEN.
     pub health: Health,
     /// Counters for `/metrics`.
@@ -94,11 +110,13 @@ impl AppState {
             settings.latest_preview_max_age,
         );
         let account = Account::new(een.clone(), health.clone());
+        let setup = Setup::new(settings.public_url.clone());
         Self {
             een,
             directory,
             images,
             account,
+            setup,
             health,
             metrics,
             settings: Arc::new(settings),
@@ -112,6 +130,16 @@ impl AppState {
             self.directory.clone(),
             self.health.clone(),
             backoff,
+        )
+    }
+
+    /// Starts the task that logs each new setup link once (v3; nothing for v1): at start,
+    /// whenever the connection is lost, and after a link was used.
+    pub fn spawn_setup_announcer(&self) -> tokio::task::JoinHandle<()> {
+        setup::spawn_announcer(
+            self.account.clone(),
+            self.health.clone(),
+            self.setup.clone(),
         )
     }
 }

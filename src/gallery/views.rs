@@ -3,6 +3,7 @@
 
 use askama::Template;
 use jiff::tz::TimeZone;
+use secrecy::{ExposeSecret as _, SecretString};
 
 use super::assets;
 use crate::cache::Status;
@@ -224,6 +225,47 @@ pub fn camera_href(esn: &Esn) -> String {
 /// URL of an image by timestamp.
 pub fn image_href(esn: &Esn, timestamp: EenTimestamp) -> String {
     format!("/cameras/{esn}/images/{timestamp}.jpg")
+}
+
+/// `/een`: the EEN connection (v3) and what the operator can do about it. Holds the setup
+/// token for its links and form; `Debug` shows it redacted.
+#[derive(Debug, Template)]
+#[template(path = "connect.html")]
+pub struct ConnectPage {
+    /// Frame.
+    pub layout: Layout,
+    /// "Connected", "Not connected" or "Reconnection needed".
+    pub state_label: &'static str,
+    /// CSS modifier and test hook: `connected`, `not-connected` or `reconnect`.
+    pub state_class: &'static str,
+    /// A sentence on what that means.
+    pub explanation: &'static str,
+    /// "Connect" or "Reconnect".
+    pub connect_label: &'static str,
+    /// Where the connect link goes (`/een/connect`, under the base path).
+    pub connect_path: String,
+    /// Where the disconnect form posts (`/een/disconnect`, under the base path); `None`
+    /// when there is nothing to disconnect.
+    pub disconnect_path: Option<String>,
+    /// The gallery's front page.
+    pub home_href: String,
+    /// The setup token, for the connect link and the disconnect form.
+    pub setup: SecretString,
+}
+
+impl ConnectPage {
+    /// The connect link, token included.
+    pub fn connect_href(&self) -> String {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("setup", self.setup.expose_secret())
+            .finish();
+        format!("{}?{query}", self.connect_path)
+    }
+
+    /// The setup token, for the disconnect form's hidden field.
+    pub fn setup_token(&self) -> &str {
+        self.setup.expose_secret()
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,17 @@ pub const DOMAIN: &str = "een-demo.invalid";
 /// simulator's demo client. Nothing listens there: the demo takes the code from the redirect.
 pub const REDIRECT_URL: &str = "http://127.0.0.1:3333";
 
+/// The gallery's own callback when it listens on `bind` (a wildcard address is reached on
+/// loopback), as the demo registers it with its simulator.
+pub fn callback_url(bind: SocketAddr) -> String {
+    let host = if bind.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], bind.port()))
+    } else {
+        bind
+    };
+    format!("http://{host}/een/callback")
+}
+
 /// The demo simulator's settings: a loopback port, the demo domain, no request log (nothing
 /// reads it in demo mode; it would only hold memory), and v3 consent given by the demo user.
 pub fn sim_config() -> SimConfig {

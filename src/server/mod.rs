@@ -1,6 +1,8 @@
 //! Running the server: pick the backend (or the demo), build the state, serve, shut down
-//! cleanly. This is the wiring: the one module that knows every layer.
+//! cleanly. This is the wiring: the one module that knows every layer. `connect` is
+//! `een-gallery connect`, the v3 connect flow from a terminal.
 
+pub mod connect;
 pub mod demo;
 
 use std::future::Future;
@@ -39,10 +41,28 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 data_dir = %app.data_dir.display(),
                 "using EEN API v3"
             );
+            if !app
+                .redirect_url
+                .path()
+                .ends_with(crate::config::CALLBACK_PATH)
+            {
+                tracing::warn!(
+                    redirect = %app.redirect_uri,
+                    "EEN_REDIRECT_URL does not end in /een/callback: the gallery cannot take \
+                     EEN's redirect itself; connect with `een-gallery connect` instead"
+                );
+            }
             (v3_backend(&app, &config)?, None)
         }
         Upstream::Demo(api) => {
-            let simulator = demo::spawn_simulator()
+            // The demo's own callback is registered with its simulator, so an operator can
+            // try Disconnect and Connect on the demo as on a real account.
+            let callback = demo::callback_url(config.bind);
+            let mut sim_config = demo::sim_config();
+            sim_config.v3.clients[0]
+                .redirect_uris
+                .push(callback.clone());
+            let simulator = demo::spawn_simulator_with(sim_config)
                 .await
                 .context("cannot start the built-in EEN simulator")?;
             tracing::warn!(
@@ -59,7 +79,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                     demo::backend(een_config).context("cannot build the EEN client")?
                 }
                 Api::V3 => {
-                    let mut een_config = demo::v3_client_config(&simulator, demo::REDIRECT_URL);
+                    let mut een_config = demo::v3_client_config(&simulator, &callback);
                     tune_v3(&config, &mut een_config);
                     demo::connected_v3_backend(een_config)
                         .await
@@ -70,11 +90,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     };
 
-    let state = AppState::new(
-        backend.clone(),
-        Settings::from_config(&config, simulator.is_some()),
-    );
+    let mut settings = Settings::from_config(&config, simulator.is_some());
+    if simulator.is_some() {
+        settings.public_url = demo::callback_url(config.bind)
+            .parse::<url::Url>()
+            .ok()
+            .and_then(|url| url.join("/").ok());
+    }
+    let state = AppState::new(backend.clone(), settings);
     let keeper = state.spawn_keeper(Backoff::default());
+    let announcer = state.spawn_setup_announcer();
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -90,6 +115,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .context("server failed")?;
 
     keeper.abort();
+    announcer.abort();
     match tokio::time::timeout(LOGOUT_TIMEOUT, backend.close()).await {
         Ok(Ok(())) => tracing::info!("logged out of EEN"),
         Ok(Err(error)) => tracing::warn!(error = %error, "EEN logout failed"),
@@ -129,17 +155,6 @@ pub fn v3_backend(app: &OAuthApp, config: &Config) -> anyhow::Result<Backend> {
         app.client_secret.clone(),
         app.redirect_uri.clone(),
     );
-    if !app
-        .redirect_url
-        .path()
-        .ends_with(crate::config::CALLBACK_PATH)
-    {
-        tracing::warn!(
-            redirect = %app.redirect_uri,
-            "EEN_REDIRECT_URL does not end in /een/callback: the gallery cannot take EEN's \
-             redirect itself; connect with `een-gallery connect` instead"
-        );
-    }
     tune_v3(config, &mut een_config);
     let client = v3::Client::new(een_config, v3::Store::file(&app.data_dir))
         .context("cannot build the EEN v3 client")?;

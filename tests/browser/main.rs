@@ -13,6 +13,7 @@
 mod support;
 
 // `pub` in the browser's own helpers means "for the scenarios", as far as a test binary reaches.
+mod connect;
 #[allow(unreachable_pub)]
 mod driver;
 #[allow(unreachable_pub)]

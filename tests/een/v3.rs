@@ -298,7 +298,9 @@ async fn a_camera_page_is_the_twenty_newest_frames_with_at_most_five_in_flight()
             .unwrap_or_else(|e| panic!("{}: {e}", camera.name));
         let stats = sim.stats();
         let calls = stats.count(Endpoint::V3RecordedImage) + stats.count(Endpoint::V3LiveImage);
-        assert!(calls <= 25, "{}: {calls} EEN calls", camera.name);
+        // The first view of a camera measures its cadence first; when frame jitter wastes
+        // an anchor, the walk makes up for it with up to 4 calls more (see `walk`).
+        assert!(calls <= 29, "{}: {calls} EEN calls", camera.name);
         assert!(stats.v3.images_in_flight_peak <= 5, "{}: peak", camera.name);
         assert_eq!(listed.len(), 20, "{}", camera.name);
         let times: Vec<_> = listed.iter().map(|l| l.timestamp).collect();
@@ -331,8 +333,9 @@ async fn a_camera_page_is_the_twenty_newest_frames_with_at_most_five_in_flight()
             .unwrap();
         let older: Vec<_> = older.iter().map(|l| l.timestamp).collect();
         assert_eq!(older, v1_truth(&sim, &camera.esn, times[19]).await);
-        let stats = sim.stats();
-        assert!(stats.count(Endpoint::V3RecordedImage) <= 25);
+        // The cadence is known now: at most 25 calls, as v1's list call and 20 images.
+        let calls = sim.stats().count(Endpoint::V3RecordedImage);
+        assert!(calls <= 25, "{}: {calls} EEN calls for Older", camera.name);
     }
 }
 

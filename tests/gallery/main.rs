@@ -1,9 +1,11 @@
 //! The gallery in front of the in-process simulator: its pages, its images and their caching,
-//! and its health, readiness and serving over a real socket.
+//! its health, readiness and serving over a real socket, and the operator's v3 connect flow.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod connect;
+mod connect_terminal;
 mod health;
 mod images;
 mod pages;

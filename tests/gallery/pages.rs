@@ -525,9 +525,25 @@ async fn views_queued_behind_a_failed_camera_list_share_its_failure() {
 async fn a_short_page_still_links_to_older_images() {
     let app = start().await;
     let esn = esn_of(&app.online_camera());
-    // Just after the start of the retention window EEN answers fewer than twenty images.
+    // Just after the camera's oldest frame EEN answers fewer than twenty images. The oldest
+    // frame is at the start of the retention window, or, when the camera had stopped
+    // recording then (a gap of up to 20 minutes), where it started again: found by bisection,
+    // since a page before it is empty and any page after it is not.
     let retention = i64::try_from(app.sim.config().retention.as_millis()).expect("retention");
-    let before = EenTimestamp::now().add_millis(10_000 - retention);
+    let (mut empty, mut full) = (
+        EenTimestamp::now().add_millis(-retention),
+        EenTimestamp::now().add_millis(25 * 60_000 - retention),
+    );
+    while full.as_millis() - empty.as_millis() > 500 {
+        let mid = EenTimestamp::from_millis((empty.as_millis() + full.as_millis()) / 2);
+        let page = app.page(&format!("/cameras/{esn}?before={mid}")).await;
+        if frames(&page).is_empty() {
+            empty = mid;
+        } else {
+            full = mid;
+        }
+    }
+    let before = full.add_millis(10_000);
     let uri = format!("/cameras/{esn}?before={before}");
     let page = app.page(&uri).await;
     let shown = frames(&page);

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tracing::{Instrument, field};
 
 use super::{Client, oauth, wire};
-use crate::een::http::{Reply, jittered_backoff, retry_after};
+use crate::een::http::{Reply, jittered_backoff};
 use crate::een::{Error, Esn};
 
 /// What one call is, for tracing.
@@ -155,7 +155,7 @@ impl Client {
                     }
                     retries += 1;
                     tracing::info!(attempt, status, "EEN asked to try again; backing off");
-                    let hint = retry_after(&reply.headers);
+                    let hint = wire::retry_after(&reply.headers);
                     self.backoff(retries, hint, deadline, error).await?;
                 }
                 s => return Err(Error::Upstream(s)),
@@ -175,7 +175,7 @@ impl Client {
     }
 
     /// Waits before retry number `retry`: exponential backoff with jitter, at least as long as
-    /// EEN asked (capped). Gives up with `error` at once if the wait would pass the deadline.
+    /// EEN asked (capped by `wire::retry_after`). Gives up with `error` at once if the wait would pass the deadline.
     async fn backoff(
         &self,
         retry: u32,
@@ -185,7 +185,7 @@ impl Client {
     ) -> Result<(), Error> {
         let config = &self.inner.config;
         let delay = jittered_backoff(config.backoff_base, config.backoff_max, retry)
-            .max(at_least.unwrap_or_default().min(MAX_RETRY_AFTER));
+            .max(at_least.unwrap_or_default());
         if Instant::now() + delay >= deadline {
             return Err(error);
         }
@@ -193,6 +193,3 @@ impl Client {
         Ok(())
     }
 }
-
-/// The longest `Retry-After` honoured; a longer one gives up instead (within the deadline).
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);

@@ -161,11 +161,10 @@ impl Client {
             let mut cameras = Vec::new();
             let mut token: Option<String> = None;
             for _ in 0..MAX_CAMERA_PAGES {
-                let mut query = vec![("include", "status,timeZone"), ("pageSize", "500")];
-                if let Some(token) = &token {
-                    query.push(("pageToken", token));
-                }
-                let reply = self.get(deadline, "cameras", &query, Accept::Json).await?;
+                let query = cameras::page_query(token.as_deref());
+                let reply = self
+                    .get(deadline, cameras::CAMERAS_PATH, &query, Accept::Json)
+                    .await?;
                 if reply.status.as_u16() == 404 {
                     return Err(Error::Upstream(404));
                 }

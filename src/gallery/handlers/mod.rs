@@ -1,5 +1,7 @@
 //! Request handlers, by family: parse the request, ask the cache layer, build a response.
+//! `pages` (grid, camera), `images`, `connect` (the operator's v3 connect flow), `ops`.
 
+pub mod connect;
 pub mod images;
 pub mod ops;
 pub mod pages;
