@@ -213,6 +213,10 @@ curl -sf -b "$WORK/cookies" "$SIM/g/device/list" |
 curl -sf -H "@$WORK/v3.auth" "$SIM/api/v3.0/cameras?pageSize=500" |
     jq -r 'if (.nextPageToken // "") != "" then error("more than 500 cameras") else .results[].id end' \
         >"$WORK/cameras-v3" || die "cannot read the simulator's v3 camera list"
+# Both APIs visit the cameras in v1's order, so the burst and warm runs pick the same cameras.
+{ grep -Fx -f "$WORK/cameras-v3" "$WORK/cameras-v1" || true; grep -Fxv -f "$WORK/cameras-v1" "$WORK/cameras-v3" || true; } \
+    >"$WORK/cameras-v3.ordered"
+mv "$WORK/cameras-v3.ordered" "$WORK/cameras-v3"
 for API in "${APIS[@]}"; do
     [[ -s $WORK/cameras-$API ]] || die "the simulator lists no $API cameras"
 done
@@ -677,6 +681,10 @@ UPTIME_END=$(uptime)
 # ---------------------------------------------------------------------------------------------
 # The report: one table per scenario, a column per API.
 
+section() { # heading first-column-title: a blank line, the heading, the table's head
+    printf '\n### %s\n\n' "$1"
+    thead "$2"
+}
 thead() { # first-column title
     local line="| $1 |" rule='|---|' api
     for api in "${APIS[@]}"; do line+=" $api |" rule+='---:|'; done
@@ -693,8 +701,7 @@ trow() { # label figure
             "$(get v3 cold_p50)" "$(get v3 l_first)" "$(get v3 l_image)" "$(get v3 cold_goal)" \
             "$(verdict le "$(get v3 cold_p50)" "$(get v3 cold_goal)")"
     fi
-    echo "### Goals"
-    echo
+    printf '### Goals\n\n'
     thead Goal
     trow "Cold page p50 ≤ 1.1 × floor (L + 4 L)" goal_cold
     trow "Cold pages: EEN image calls ≤ distinct images shown" goal_cold_images
@@ -708,18 +715,12 @@ trow() { # label figure
     trow "Cached image ≥ 20,000 req/s" goal_image
     trow "Cached image: no EEN image call" goal_image_calls
     trow "Peak memory ≤ cache budget + 40 MiB" goal_mem
-    echo
-    echo "### 0. EEN's round trip L (straight to the simulator, one call at a time)"
-    echo
-    thead "ms"
+    section "0. EEN's round trip L (straight to the simulator, one call at a time)" "ms"
     trow "L, a call that finds a frame (v1: list of 20; v3: recorded image before a time)" l_first
     trow "L, an image" l_image
     trow "Cold page floor, L + 4 L (find the frames, 4 rounds of 5 images)" cold_floor
     trow "Warm page floor, L + L" warm_floor
-    echo
-    echo "### 1. Cold camera page, distinct windows of 20, one viewer"
-    echo
-    thead ""
+    section "1. Cold camera page, distinct windows of 20, one viewer" ""
     trow "Views" cold_views
     trow "… of which with 20 images (in the percentiles)" cold_timed
     trow "p50 ms" cold_p50
@@ -733,10 +734,7 @@ trow() { # label figure
     trow "… most in one view" cold_max_calls
     trow "EEN image calls" cold_image_calls
     trow "Images shown" cold_images
-    echo
-    echo "### 1b. Cold page, $BURST_CLIENTS viewers at once (a day-old window)"
-    echo
-    thead ""
+    section "1b. Cold page, $BURST_CLIENTS viewers at once (a day-old window)" ""
     trow "Cameras (one burst each)" burst_cameras
     trow "Views" burst_views
     trow "p50 ms (median of the bursts)" burst_p50
@@ -746,10 +744,7 @@ trow() { # label figure
     trow "Views answered 503 (the page deadline passed first)" burst_late
     trow "EEN image calls" burst_image_calls
     trow "Images shown" burst_images
-    echo
-    echo "### 2. Warm camera page, the same camera every ${WARM_INTERVAL} s"
-    echo
-    thead ""
+    section "2. Warm camera page, the same camera every ${WARM_INTERVAL} s" ""
     trow "Views" warm_views
     trow "New images per view" warm_new
     trow "Views with ≤ 5 new images (in p50, p90)" warm_timed
@@ -761,10 +756,7 @@ trow() { # label figure
     trow "… by endpoint" warm_by_endpoint
     trow "EEN image calls" warm_image_calls
     trow "New images" warm_new_total
-    echo
-    echo "### 3. Grid page (9 random cameras with their latest previews)"
-    echo
-    thead "Clients"
+    section "3. Grid page (9 random cameras with their latest previews)" "Clients"
     for clients in "${GRID_CLIENTS[@]}"; do
         trow "$clients: req/s" "grid_rps_$clients"
         trow "$clients: p50 / p99 ms" "grid_lat_$clients"
@@ -772,19 +764,13 @@ trow() { # label figure
         trow "$clients: latest-preview EEN calls ≤ due" "grid_previews_$clients"
         trow "$clients: gallery CPU µs per view" "grid_cpu_$clients"
     done
-    echo
-    echo "### 4. Cached image by timestamp, $IMAGE_CLIENTS clients"
-    echo
-    thead ""
+    section "4. Cached image by timestamp, $IMAGE_CLIENTS clients" ""
     trow "Requests" image_requests
     trow "req/s" image_rps
     trow "p50 / p99 ms" image_lat
     trow "EEN calls per request" image_calls
     trow "Gallery CPU µs per request" image_cpu
-    echo
-    echo "### 5. Memory of the gallery after all of the above"
-    echo
-    thead "MiB"
+    section "5. Memory of the gallery after all of the above" "MiB"
     trow "Peak resident (VmHWM)" mem_hwm
     trow "Resident now (VmRSS)" mem_rss
     trow "Image cache holds" mem_cache
