@@ -1,13 +1,112 @@
-//! HTTP pieces both backends share: a reply read in full within a size limit, `Retry-After`,
-//! the JPEG check and the jittered backoff.
+//! HTTP pieces both backends share: the connection pool with its cap on requests in flight,
+//! a reply read in full within a size limit, each public call's span and deadline,
+//! `Retry-After`, the JPEG check and the jittered backoff.
 
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{RequestBuilder, StatusCode};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use tracing::{Instrument, field};
 
-use super::Error;
+use super::{Error, Esn};
+
+/// One connection pool to EEN and the cap on its requests in flight, shared by every clone
+/// of a client, so that many viewers cannot trip EEN's rate limit.
+pub(crate) struct Pool {
+    /// The pool, with connect and request timeouts.
+    pub(crate) http: reqwest::Client,
+    in_flight: Semaphore,
+}
+
+impl Pool {
+    /// The pool `builder` makes, with at most `max_in_flight` requests out at once.
+    pub(crate) fn new(
+        builder: reqwest::ClientBuilder,
+        max_in_flight: usize,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            http: builder.build().map_err(Error::transport)?,
+            in_flight: Semaphore::new(max_in_flight.clamp(1, Semaphore::MAX_PERMITS)),
+        })
+    }
+
+    /// Sends one request, holding a slot of the in-flight cap until its body is read.
+    pub(crate) async fn send(&self, request: RequestBuilder) -> Result<Reply, Error> {
+        let _slot = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| Error::Config("the request limiter is closed"))?;
+        let request = request.build().map_err(Error::transport)?;
+        // The path only: queries carry camera ids and times, and bodies (logins, token
+        // requests) carry secrets; neither is logged.
+        tracing::trace!(
+            method = %request.method(),
+            host = request.url().host_str(),
+            path = request.url().path(),
+            "sending request to EEN"
+        );
+        let started = Instant::now();
+        let mut response = self.http.execute(request).await.map_err(Error::transport)?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let body = read_body(&mut response).await?;
+        tracing::debug!(
+            status = status.as_u16(),
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            bytes = body.len(),
+            "EEN answered"
+        );
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// Runs one public client call in its tracing span (`api`, `endpoint`, the camera, how long
+/// it took), within `deadline` from now, and logs how it ended.
+pub(crate) async fn traced_call<T, F, Fut>(
+    api: &'static str,
+    endpoint: &'static str,
+    esn: Option<&Esn>,
+    deadline: Duration,
+    work: F,
+) -> Result<T, Error>
+where
+    F: FnOnce(Instant) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let span = tracing::info_span!(
+        "een",
+        api,
+        endpoint,
+        esn = field::Empty,
+        duration_ms = field::Empty,
+    );
+    if let Some(esn) = esn {
+        span.record("esn", esn.as_str());
+    }
+    let started = Instant::now();
+    let deadline = started + deadline;
+    let result = tokio::time::timeout_at(deadline, work(deadline))
+        .instrument(span.clone())
+        .await
+        .unwrap_or(Err(Error::Timeout));
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    span.record("duration_ms", duration_ms);
+    span.in_scope(|| match &result {
+        Ok(_) => tracing::debug!("EEN call done"),
+        Err(Error::NotFound) => tracing::debug!("EEN has no such item"),
+        Err(error) => tracing::warn!(%error, "EEN call failed"),
+    });
+    result
+}
 
 /// Largest answer body accepted; EEN's device lists and preview JPEGs are far smaller.
 pub(crate) const MAX_BODY: usize = 32 << 20;

@@ -2,66 +2,22 @@
 //! password, the login token or the session key, even at TRACE level, across logins,
 //! re-logins, retries, failures and logout.
 
-use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use een_gallery::een::v1::Client;
 use een_gallery::een::{Before, Error};
 use een_gallery::sim::{DEMO_PASSWORD, Endpoint, ErrorFault, Faults};
-use tracing::Dispatch;
-use tracing::subscriber::NoSubscriber;
-use tracing_subscriber::EnvFilter;
 
 use crate::support::een::{client, config_as, online_camera};
+use crate::support::logs::Capture;
 use crate::support::sim::sim_with_faults;
-
-/// A tracing writer that appends to a shared buffer.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
-    }
-}
 
 const WRONG_PASSWORD: &str = "wrong-password-4711";
 
 // This test shares its process with the other client tests, so it must see exactly its own
-// log lines, all of them, whatever runs beside it:
-// - the subscriber is this thread's default (never the global one), and the test runs on a
-//   current-thread runtime, so it sees every task of the scenario, including reqwest's and
-//   hyper's connection tasks, and nothing of the tests on other threads;
-// - tracing caches whether a call site is of interest once, for the whole process. While a
-//   single dispatcher is registered, tracing-core 0.1 computes that from the default of the
-//   thread that first reaches the call site: a sibling test with no subscriber would cache
-//   "never" for the client's call sites and this capture would miss their lines. With two more
-//   dispatchers registered first, every call site asks all registered dispatchers instead,
-//   this capture among them, so no line of the scenario is dropped.
+// log lines, all of them: `Capture` is this thread's subscriber on a current-thread runtime
+// (see tests/support/logs.rs for why it sees every call site).
 #[tokio::test]
 async fn no_log_line_contains_a_secret() {
-    let _ask_every_dispatcher = [(); 2].map(|()| Dispatch::new(NoSubscriber::default()));
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new("trace,een_gallery::sim=off"))
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = Capture::install("trace,een_gallery::sim=off");
 
     let sim = sim_with_faults(Faults {
         unauthorized_after_login: 1,
@@ -132,4 +88,74 @@ async fn no_log_line_contains_a_secret() {
         }
     }
     sim.shutdown().await;
+}
+
+/// The v3 client, at TRACE level, across the connect flow (code exchange with a PKCE
+/// verifier), refreshes with rotation, a refused refresh and a revoke: no access token,
+/// refresh token, code, verifier or client secret in any line.
+#[tokio::test]
+async fn no_v3_log_line_contains_a_token_code_or_secret() {
+    use een_gallery::een::Backend;
+    use een_gallery::een::v3::{Client as V3Client, Store};
+    use een_gallery::server::demo;
+    use een_gallery::sim::{DEMO_USERNAME, V3_DEMO_CLIENT_SECRET};
+
+    use crate::support::{connect, v3};
+
+    let capture = Capture::install("trace,een_gallery::sim=off");
+    let sim = connect::sim(|c| c.v3.auto_approve = Some(DEMO_USERNAME.to_owned())).await;
+    let config = demo::v3_client_config(&sim, v3::REDIRECT);
+    let resolve = config.resolve.clone();
+    let client = V3Client::new(config, Store::memory()).unwrap();
+    demo::approve(&Backend::from(client.clone()), &resolve)
+        .await
+        .unwrap();
+    let esn = online_camera(&sim);
+    let cameras = client.cameras().await.unwrap();
+    tracing::info!(?client, cameras = cameras.len(), "state after listing");
+    for _ in 0..2 {
+        sim.expire_v3_access_tokens();
+        client.latest_preview(&esn).await.unwrap();
+    }
+    client.list_previews(&esn, Before::Now, 5).await.unwrap();
+    client.disconnect().await.unwrap();
+    demo::approve(&Backend::from(client.clone()), &resolve)
+        .await
+        .unwrap();
+    sim.refuse_v3_refreshes(1);
+    sim.expire_v3_access_tokens();
+    let err = client.latest_preview(&esn).await.unwrap_err();
+    tracing::warn!(error = ?err, ?client, "expected failure");
+
+    // Every secret that crossed the wire, from the simulator's request log.
+    let mut secrets = vec![V3_DEMO_CLIENT_SECRET.to_owned()];
+    for request in sim.requests() {
+        if let Some(bearer) = request
+            .header("authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+        {
+            secrets.push(bearer.to_owned());
+        }
+        for (name, value) in url::form_urlencoded::parse(&request.body) {
+            if matches!(&*name, "code" | "code_verifier" | "refresh_token" | "token") {
+                secrets.push(value.into_owned());
+            }
+        }
+    }
+    assert!(
+        secrets.len() > 8,
+        "the scenario used tokens: {}",
+        secrets.len()
+    );
+    let logs = capture.text();
+    assert!(logs.contains("EEN token refreshed"), "{logs}");
+    assert!(logs.contains("TRACE"));
+    for line in logs.lines() {
+        for secret in &secrets {
+            assert!(
+                !line.contains(secret.as_str()),
+                "a log line contains a secret: {line}"
+            );
+        }
+    }
 }

@@ -4,30 +4,22 @@
 //! by their JPEG comments, counted at the simulator).
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use een_gallery::een::v3::{CONNECTION_FILE, Client, Store};
 use een_gallery::een::{Backend, Before, ConnectionState, Error, Esn, v1};
 use een_gallery::server::demo;
-use een_gallery::sim::{DEMO_PASSWORD, DEMO_USERNAME, Endpoint, SimConfig, SimHandle};
+use een_gallery::sim::{DEMO_USERNAME, Endpoint, SimHandle};
 use een_gallery::timestamp::EenTimestamp;
 use secrecy::ExposeSecret;
 
+use crate::support::connect;
 use crate::support::een as v1_support;
 use crate::support::jpeg::comment;
-use crate::support::v3::{self as sim_v3, REDIRECT, consent_form, pair, redirected_to};
-
-/// A simulator for v3 clients, its `httpsBaseUrl` on its own port.
-async fn sim_with(f: impl FnOnce(&mut SimConfig)) -> SimHandle {
-    let sim = sim_v3::v3_sim(f).await;
-    let host = format!("{}:{}", sim.v3_api_host(), sim.addr().port());
-    assert!(sim.set_v3_api_host(&host));
-    sim
-}
+use crate::support::v3::{self as sim_v3, REDIRECT};
 
 /// A simulator that approves the connect flow by itself.
 async fn approving_sim() -> SimHandle {
-    sim_with(|c| c.v3.auto_approve = Some(DEMO_USERNAME.to_owned())).await
+    connect::sim(|c| c.v3.auto_approve = Some(DEMO_USERNAME.to_owned())).await
 }
 
 fn client(sim: &SimHandle, store: Store) -> Client {
@@ -45,16 +37,6 @@ async fn connected(sim: &SimHandle) -> Client {
     client
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "een-gallery-v3-{name}-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 /// The refresh tokens the simulator was sent, in order.
 fn refresh_tokens_sent(sim: &SimHandle) -> Vec<String> {
     sim.requests()
@@ -70,8 +52,8 @@ fn refresh_tokens_sent(sim: &SimHandle) -> Vec<String> {
 
 #[tokio::test]
 async fn the_connect_flow_goes_through_the_consent_page_and_survives_a_restart() {
-    let sim = sim_with(|_| {}).await;
-    let dir = temp_dir("connect");
+    let sim = connect::sim(|_| {}).await;
+    let dir = connect::temp_dir("een-connect");
     let gallery = client(&sim, Store::file(&dir));
     assert_eq!(gallery.connection_state(), ConnectionState::NotConnected);
     assert!(matches!(gallery.connect().await, Err(Error::NotConnected)));
@@ -79,25 +61,11 @@ async fn the_connect_flow_goes_through_the_consent_page_and_survives_a_restart()
     // The operator's browser: the authorize page, the consent form, Allow.
     let request = gallery.begin_authorization().unwrap();
     let browser = sim_v3::v3_client(&sim);
-    let page = browser.get(request.url.clone()).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let (action, fields) = consent_form(
-        &page.text().await.unwrap(),
-        &[
-            ("username", DEMO_USERNAME),
-            ("password", DEMO_PASSWORD),
-            ("action", "allow"),
-        ],
-    );
-    let answer = browser
-        .post(sim_v3::url(&sim, sim_v3::AUTH_HOST, &action))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
-    let pairs = redirected_to(&answer, REDIRECT);
-    assert_eq!(pair(&pairs, "state"), Some(request.state.expose_secret()));
-    let code = pair(&pairs, "code").unwrap().to_owned();
+    let back = connect::sign_in(&sim, &browser, request.url.as_str(), "allow").await;
+    assert!(back.as_str().starts_with(REDIRECT), "{back}");
+    let state = connect::query_param(&back, "state");
+    assert_eq!(state.as_deref(), Some(request.state.expose_secret()));
+    let code = connect::query_param(&back, "code").expect("a code");
 
     // A wrong verifier is refused (PKCE) and stores nothing.
     let wrong = secrecy::SecretString::from("not-the-verifier-of-this-flow-0123456789abc");
@@ -109,26 +77,8 @@ async fn the_connect_flow_goes_through_the_consent_page_and_survives_a_restart()
 
     // The code is single use, so the flow starts over for the good exchange.
     let request = gallery.begin_authorization().unwrap();
-    let code = {
-        let page = browser.get(request.url.clone()).send().await.unwrap();
-        let (action, fields) = consent_form(
-            &page.text().await.unwrap(),
-            &[
-                ("username", DEMO_USERNAME),
-                ("password", DEMO_PASSWORD),
-                ("action", "allow"),
-            ],
-        );
-        let answer = browser
-            .post(sim_v3::url(&sim, sim_v3::AUTH_HOST, &action))
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
-        pair(&redirected_to(&answer, REDIRECT), "code")
-            .unwrap()
-            .to_owned()
-    };
+    let back = connect::sign_in(&sim, &browser, request.url.as_str(), "allow").await;
+    let code = connect::query_param(&back, "code").expect("a code");
     gallery
         .complete_authorization(&code, &request.verifier)
         .await
@@ -185,7 +135,7 @@ async fn twenty_concurrent_calls_with_an_expired_token_make_one_refresh() {
 #[tokio::test]
 async fn rotation_survives_three_refreshes_and_never_replays_a_token() {
     let sim = approving_sim().await;
-    let dir = temp_dir("rotation");
+    let dir = connect::temp_dir("een-rotation");
     let store = Store::file(&dir);
     let gallery = client(&sim, store.clone());
     let config = demo::v3_client_config(&sim, REDIRECT);

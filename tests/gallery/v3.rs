@@ -11,9 +11,10 @@ use een_gallery::gallery::{AppState, Settings, app};
 use een_gallery::server::demo;
 use een_gallery::sim::{DEMO_USERNAME, Endpoint, SimConfig, SimHandle};
 
+use crate::support::connect;
 use crate::support::gallery::{TestApp, attrs, quick_backoff, text};
 use crate::support::jpeg::comment;
-use crate::support::v3::{REDIRECT, v3_sim};
+use crate::support::v3::REDIRECT;
 
 /// A v3 simulator (auto-approving the connect flow when `approve`), its `httpsBaseUrl` on its
 /// own port.
@@ -22,16 +23,13 @@ async fn sim(approve: bool) -> SimHandle {
 }
 
 async fn sim_with(approve: bool, f: impl FnOnce(&mut SimConfig)) -> SimHandle {
-    let sim = v3_sim(|c| {
+    connect::sim(|c| {
         if approve {
             c.v3.auto_approve = Some(DEMO_USERNAME.to_owned());
         }
         f(c);
     })
-    .await;
-    let host = format!("{}:{}", sim.v3_api_host(), sim.addr().port());
-    assert!(sim.set_v3_api_host(&host));
-    sim
+    .await
 }
 
 /// A gallery on v3 in front of `sim`, connected (through the simulator's auto-approval) when

@@ -39,29 +39,14 @@ impl Client {
         F: FnOnce(Instant) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        let span = tracing::info_span!(
-            "een",
-            endpoint = op.endpoint,
-            esn = field::Empty,
-            duration_ms = field::Empty,
-        );
-        if let Some(esn) = op.esn {
-            span.record("esn", esn.as_str());
-        }
-        let started = Instant::now();
-        let deadline = started + self.inner.config.call_deadline;
-        let result = tokio::time::timeout_at(deadline, work(deadline))
-            .instrument(span.clone())
-            .await
-            .unwrap_or(Err(Error::Timeout));
-        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        span.record("duration_ms", duration_ms);
-        span.in_scope(|| match &result {
-            Ok(_) => tracing::debug!("EEN call done"),
-            Err(Error::NotFound) => tracing::debug!("EEN has no such item"),
-            Err(error) => tracing::warn!(%error, "EEN call failed"),
-        });
-        result
+        http::traced_call(
+            "v1",
+            op.endpoint,
+            op.esn,
+            self.inner.config.call_deadline,
+            work,
+        )
+        .await
     }
 
     /// An authenticated GET with the session rules and retries: log in lazily; a 401 on a

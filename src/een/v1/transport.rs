@@ -3,24 +3,22 @@
 
 use reqwest::header::{COOKIE, HeaderValue, LOCATION};
 use reqwest::{RequestBuilder, StatusCode};
-use tokio::sync::Semaphore;
-use tokio::time::Instant;
 use url::Url;
 
 use super::ClientConfig;
 use crate::een::Error;
+use crate::een::http::Pool;
 pub(super) use crate::een::http::Reply;
-use crate::een::http::read_body;
 
 /// Asset requests may be redirected to another archiver (spec §4.5, 301).
 const MAX_REDIRECTS: usize = 3;
 
 /// The HTTP side of the client. Shared by every clone of the client.
 pub(super) struct Transport {
-    /// The pool, with connect and request timeouts.
+    /// The pool and its cap on requests in flight.
+    pool: Pool,
+    /// The pool itself, for building requests.
     pub(super) http: reqwest::Client,
-    /// The global cap on requests in flight.
-    in_flight: Semaphore,
     /// The login host, which decides which redirect targets are EEN's.
     base_url: Url,
 }
@@ -38,10 +36,10 @@ impl Transport {
         for (host, addr) in &config.resolve {
             builder = builder.resolve(host, *addr);
         }
-        let http = builder.build().map_err(Error::transport)?;
+        let pool = Pool::new(builder, config.max_in_flight)?;
         Ok(Self {
-            http,
-            in_flight: Semaphore::new(config.max_in_flight.clamp(1, Semaphore::MAX_PERMITS)),
+            http: pool.http.clone(),
+            pool,
             base_url: config.base_url.clone(),
         })
     }
@@ -95,34 +93,7 @@ impl Transport {
 
     /// Sends one request, holding a slot of the global in-flight cap until its body is read.
     pub(super) async fn send(&self, request: RequestBuilder) -> Result<Reply, Error> {
-        let _slot = self
-            .in_flight
-            .acquire()
-            .await
-            .map_err(|_| Error::Config("the request limiter is closed"))?;
-        let request = request.build().map_err(Error::transport)?;
-        tracing::trace!(
-            method = %request.method(),
-            host = request.url().host_str(),
-            path = request.url().path(),
-            "sending request to EEN"
-        );
-        let started = Instant::now();
-        let mut response = self.http.execute(request).await.map_err(Error::transport)?;
-        let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
-        let body = read_body(&mut response).await?;
-        tracing::debug!(
-            status = status.as_u16(),
-            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            bytes = body.len(),
-            "EEN answered"
-        );
-        Ok(Reply {
-            status,
-            headers,
-            body,
-        })
+        self.pool.send(request).await
     }
 }
 

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tracing::{Instrument, field};
 
 use super::{Client, oauth, wire};
-use crate::een::http::{Reply, jittered_backoff};
+use crate::een::http::{self, Reply, jittered_backoff};
 use crate::een::{Error, Esn};
 
 /// What one call is, for tracing.
@@ -35,30 +35,8 @@ impl Client {
         F: FnOnce(Instant) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        let span = tracing::info_span!(
-            "een",
-            api = "v3",
-            endpoint = op.endpoint,
-            esn = field::Empty,
-            duration_ms = field::Empty,
-        );
-        if let Some(esn) = op.esn {
-            span.record("esn", esn.as_str());
-        }
-        let started = Instant::now();
-        let deadline = started + self.inner.config.call_deadline;
-        let result = tokio::time::timeout_at(deadline, work(deadline))
-            .instrument(span.clone())
-            .await
-            .unwrap_or(Err(Error::Timeout));
-        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        span.record("duration_ms", duration_ms);
-        span.in_scope(|| match &result {
-            Ok(_) => tracing::debug!("EEN call done"),
-            Err(Error::NotFound) => tracing::debug!("EEN has no such item"),
-            Err(error) => tracing::warn!(%error, "EEN call failed"),
-        });
-        result
+        let deadline = self.inner.config.call_deadline;
+        http::traced_call("v3", op.endpoint, op.esn, deadline, work).await
     }
 
     /// An authenticated GET of `path` (under `/api/v3.0/`) on the account's API host.

@@ -34,10 +34,9 @@ pub use store::{CONNECTION_FILE, Connection, Store, StoreError};
 
 use api::{Accept, Op};
 use tokens::Tokens;
-use transport::Transport;
 use walk::{Frame, Seek};
 
-use crate::een::http::{Reply, is_jpeg};
+use crate::een::http::{Pool, Reply, is_jpeg};
 use crate::een::{
     AuthorizationRequest, Before, Camera, ConnectionState, Error, Esn, Image, Listed,
 };
@@ -56,7 +55,7 @@ pub struct Client {
 
 struct Inner {
     config: ClientConfig,
-    transport: Transport,
+    transport: Pool,
     tokens: Tokens,
     /// Each camera's preview spacing, learned from walks, so the next page is found faster.
     cadence: Mutex<HashMap<Esn, Duration>>,
@@ -74,7 +73,7 @@ impl Client {
         }
         Ok(Self {
             inner: Arc::new(Inner {
-                transport: Transport::new(&config)?,
+                transport: transport::pool(&config)?,
                 tokens: Tokens::new(store),
                 cadence: Mutex::new(HashMap::new()),
                 config,

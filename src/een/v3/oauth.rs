@@ -14,9 +14,8 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::store::Connection;
-use super::transport::Transport;
 use super::{ClientConfig, host};
-use crate::een::http::Reply;
+use crate::een::http::{Pool, Reply};
 use crate::een::{AuthorizationRequest, Error};
 
 /// The only scope EEN documents.
@@ -92,7 +91,7 @@ struct TokenError {
 
 /// Exchanges an authorization code (with its PKCE verifier) for a connection.
 pub(super) async fn exchange(
-    transport: &Transport,
+    transport: &Pool,
     config: &ClientConfig,
     code: &str,
     verifier: &SecretString,
@@ -111,7 +110,7 @@ pub(super) async fn exchange(
 /// Refreshes with `refresh_token`. EEN rotates it: the old one is dead once this returns, so
 /// the caller must keep the new connection before it uses it.
 pub(super) async fn refresh(
-    transport: &Transport,
+    transport: &Pool,
     config: &ClientConfig,
     old: &Connection,
 ) -> Result<Connection, Error> {
@@ -126,7 +125,7 @@ pub(super) async fn refresh(
 
 /// Revokes `token` (a refresh token also kills its access token, spec §2.5).
 pub(super) async fn revoke(
-    transport: &Transport,
+    transport: &Pool,
     config: &ClientConfig,
     token: &SecretString,
 ) -> Result<(), Error> {
@@ -160,7 +159,7 @@ fn endpoint(config: &ClientConfig, path: &str) -> Result<Url, Error> {
 }
 
 async fn token_request(
-    transport: &Transport,
+    transport: &Pool,
     config: &ClientConfig,
     form: &[(&str, &str)],
 ) -> Result<Reply, Error> {
