@@ -24,6 +24,10 @@ use crate::timestamp::EenTimestamp;
 /// How long EEN's "not found" for an image or a latest preview is believed.
 pub const MISSING_TTL: Duration = Duration::from_secs(10);
 
+/// How long a listing of frames before a fixed past instant is reused. Those frames do not
+/// change (until retention drops the oldest), so viewers paging back share one EEN listing.
+pub const PAST_LISTING_TTL: Duration = Duration::from_secs(600);
+
 /// Estimated per-entry overhead of the cache on top of the image bytes.
 const ENTRY_OVERHEAD: usize = 96;
 
@@ -45,6 +49,9 @@ enum Missing {
     Latest(Esn),
 }
 
+/// A listing's identity: camera, where it ends, how many frames.
+type ListingKey = (Esn, Before, u32);
+
 /// The image cache. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Images {
@@ -52,6 +59,10 @@ pub struct Images {
     health: Health,
     metrics: Metrics,
     cache: Cache<ImageKey, Bytes>,
+    /// Listings up to now, reused as long as a latest preview is.
+    listings_now: Cache<ListingKey, Arc<Vec<EenTimestamp>>>,
+    /// Listings before a past instant, reused for [`PAST_LISTING_TTL`].
+    listings_past: Cache<ListingKey, Arc<Vec<EenTimestamp>>>,
     latest: Cache<Esn, Image>,
     missing: Cache<Missing, ()>,
 }
@@ -85,11 +96,26 @@ impl Images {
             .max_capacity(10_000)
             .time_to_live(MISSING_TTL)
             .build();
+        // Concurrent identical listings make one EEN listing (v3 walks ~24 calls for one),
+        // and a listing is reused briefly, so EEN's listing calls grow with the cameras
+        // viewed, not with the viewers.
+        let listings_now = Cache::builder()
+            .name("listings-now")
+            .max_capacity(10_000)
+            .time_to_live(latest_max_age)
+            .build();
+        let listings_past = Cache::builder()
+            .name("listings-past")
+            .max_capacity(10_000)
+            .time_to_live(PAST_LISTING_TTL)
+            .build();
         Self {
             een,
             health,
             metrics,
             cache,
+            listings_now,
+            listings_past,
             latest,
             missing,
         }
@@ -141,7 +167,10 @@ impl Images {
     }
 
     /// Timestamps of up to `count` previews before `before`, newest first, asked of EEN no
-    /// longer than until `deadline`.
+    /// longer than until `deadline`. Identical concurrent listings make one EEN listing, and a
+    /// listing is reused (up to now: as long as a latest preview; before a past instant: for
+    /// [`PAST_LISTING_TTL`]). A listing still running at the deadline goes on in the
+    /// background and lands in the caches.
     pub async fn list(
         &self,
         esn: &Esn,
@@ -149,15 +178,38 @@ impl Images {
         count: u32,
         deadline: Instant,
     ) -> Result<Vec<EenTimestamp>, Failure> {
-        let listed = fetch::within(deadline, async {
-            self.health.gate()?;
-            let result = self.een.list_previews(esn, before, count).await;
-            self.health.record_image_call("list_previews", &result);
-            result
-        })
-        .await?;
-        let mut timestamps = Vec::with_capacity(listed.len());
-        for Listed { timestamp, bytes } in listed {
+        let listings = match before {
+            Before::Now => &self.listings_now,
+            Before::At(_) => &self.listings_past,
+        };
+        let key = (esn.clone(), before, count);
+        let this = self.clone();
+        let esn = esn.clone();
+        let listing = listings.try_get_with(key, async move {
+            // Its own task: a caller giving up at its deadline must not cancel the listing
+            // others wait for (or that fills the image cache for the next view).
+            tokio::spawn(async move { this.list_from_een(&esn, before, count).await })
+                .await
+                .unwrap_or_else(|_| Err(een::Error::Config("the listing task failed")))
+                .map(Arc::new)
+        });
+        let listed = tokio::time::timeout_at(deadline, listing)
+            .await
+            .unwrap_or_else(|_| Err(Arc::new(een::Error::Timeout)))?;
+        Ok(listed.as_ref().clone())
+    }
+
+    async fn list_from_een(
+        &self,
+        esn: &Esn,
+        before: Before,
+        count: u32,
+    ) -> Result<Vec<EenTimestamp>, een::Error> {
+        self.health.gate()?;
+        let result = self.een.list_previews(esn, before, count).await;
+        self.health.record_image_call("list_previews", &result);
+        let mut timestamps = Vec::with_capacity(result.as_ref().map_or(0, Vec::len));
+        for Listed { timestamp, bytes } in result? {
             // Frames the listing had to fetch to find (v3) need no second EEN call.
             if let Some(bytes) = bytes {
                 let key = ImageKey {

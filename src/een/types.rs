@@ -135,7 +135,7 @@ impl fmt::Debug for AuthorizationRequest {
 }
 
 /// Where a listing of previews ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Before {
     /// Up to now.
     Now,

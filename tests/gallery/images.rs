@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use een_gallery::gallery::Settings;
 use een_gallery::sim::{Endpoint, ErrorFault, Faults};
 use een_gallery::timestamp::EenTimestamp;
 
@@ -121,7 +122,16 @@ async fn grid_tiles_use_immutable_urls_of_frames_already_cached() {
 
 #[tokio::test]
 async fn a_second_view_of_a_camera_page_fetches_only_new_images() {
-    let app = start().await;
+    // The newest listing is reused as long as a latest preview: briefly here, so the second
+    // view (after a new frame, a second later) lists again.
+    let app = start_with(Options {
+        settings: Settings {
+            latest_preview_max_age: Duration::from_millis(200),
+            ..Settings::default()
+        },
+        ..Options::default()
+    })
+    .await;
     let esn = esn_of(&app.online_camera());
     let uri = format!("/cameras/{esn}");
     let first: BTreeSet<EenTimestamp> = frame_timestamps(&app.page(&uri).await)

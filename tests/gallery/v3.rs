@@ -178,3 +178,40 @@ async fn an_idle_gallery_refreshes_its_token_before_it_expires() {
     assert_eq!(app.sim.stats().v3.rotations_refused, 0);
     assert_eq!(app.state.health.status(), Status::Ready);
 }
+
+#[tokio::test]
+async fn viewers_of_one_cold_camera_page_share_one_walk() {
+    let app = gallery(sim(true).await, true).await;
+    app.wait_for(Status::Ready).await;
+    let esn = app.online_camera().esn.unwrap();
+    app.sim.reset_stats();
+    let views: Vec<_> = (0..16)
+        .map(|_| app.spawn_get(&format!("/cameras/{esn}")))
+        .collect();
+    for view in views {
+        let page = view.await.unwrap();
+        assert_eq!(page.status, 200);
+        assert_eq!(attrs(&page.html(), ".frame img", "src").len(), 20);
+    }
+    let stats = app.sim.stats();
+    let calls = stats.count(Endpoint::V3RecordedImage) + stats.count(Endpoint::V3LiveImage);
+    assert!(
+        calls <= 29,
+        "16 viewers made {calls} EEN image calls: one walk"
+    );
+    // Paging back is shared too, and reused: a second round of viewers costs nothing.
+    let older = attrs(
+        &app.page(&format!("/cameras/{esn}")).await,
+        "#older",
+        "href",
+    );
+    let before = app.sim.stats().count(Endpoint::V3RecordedImage);
+    for _ in 0..2 {
+        assert_eq!(app.get(&older[0]).await.status, 200);
+    }
+    let walked = app.sim.stats().count(Endpoint::V3RecordedImage) - before;
+    assert!(walked <= 25, "{walked}");
+    let again = app.sim.stats().count(Endpoint::V3RecordedImage);
+    app.get(&older[0]).await;
+    assert_eq!(app.sim.stats().count(Endpoint::V3RecordedImage), again);
+}
