@@ -91,11 +91,12 @@ async fn check_grid(b: &Browser, gallery: &Gallery) -> Vec<TileFacts> {
             .unwrap_or_else(|| panic!("{url} shows {}, not an attached camera", tile.esn));
         assert_eq!(tile.name, camera.name, "{url}: tile {tile:?}");
         assert_eq!(tile.href, format!("/cameras/{}", tile.esn), "{tile:?}");
-        // Online, or why not: "Offline: <EEN reason>" / "Off: <reason>".
+        // Online, or why not: "Offline: <EEN reason>" / "Off: <reason>", or (v3's `unknown`)
+        // "Unknown: <reason>".
         let status_ok = if camera.is_online() {
             tile.status == "Online"
         } else {
-            ["Offline: ", "Off: "]
+            ["Offline: ", "Off: ", "Unknown: "]
                 .iter()
                 .any(|p| tile.status.len() > p.len() && tile.status.starts_with(p))
         };
