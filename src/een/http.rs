@@ -3,6 +3,7 @@
 //! `Retry-After`, the JPEG check and the jittered backoff.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -22,15 +23,33 @@ pub(crate) struct Pool {
     in_flight: Semaphore,
 }
 
+/// How a [`Pool`] reaches EEN.
+pub(crate) struct PoolSettings<'a> {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) user_agent: &'a str,
+    /// DNS overrides (host name to address), e.g. to reach a local simulator.
+    pub(crate) resolve: &'a [(String, SocketAddr)],
+    pub(crate) max_in_flight: usize,
+}
+
 impl Pool {
-    /// The pool `builder` makes, with at most `max_in_flight` requests out at once.
-    pub(crate) fn new(
-        builder: reqwest::ClientBuilder,
-        max_in_flight: usize,
-    ) -> Result<Self, Error> {
+    /// The pool `settings` ask for. It never follows a redirect by itself: v1 follows them
+    /// by hand (reqwest drops the Cookie header on a host change, and the session key must
+    /// only go to EEN's own hosts), and v3 not at all (a bearer token or the client secret
+    /// must not travel to a host EEN's answer chose).
+    pub(crate) fn new(settings: &PoolSettings<'_>) -> Result<Self, Error> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .user_agent(settings.user_agent)
+            .redirect(reqwest::redirect::Policy::none());
+        for (host, addr) in settings.resolve {
+            builder = builder.resolve(host, *addr);
+        }
         Ok(Self {
             http: builder.build().map_err(Error::transport)?,
-            in_flight: Semaphore::new(max_in_flight.clamp(1, Semaphore::MAX_PERMITS)),
+            in_flight: Semaphore::new(settings.max_in_flight.clamp(1, Semaphore::MAX_PERMITS)),
         })
     }
 
@@ -148,6 +167,24 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// JPEG data starts with the SOI marker.
 pub(crate) fn is_jpeg(body: &[u8]) -> bool {
     body.starts_with(&[0xFF, 0xD8])
+}
+
+/// Waits before retry number `retry`: exponential backoff with jitter from `base` up to
+/// `max`, at least as long as EEN asked (`at_least`). Gives up with `error` at once if the
+/// wait would pass the deadline.
+pub(crate) async fn backoff(
+    (base, max): (Duration, Duration),
+    retry: u32,
+    at_least: Option<Duration>,
+    deadline: Instant,
+    error: Error,
+) -> Result<(), Error> {
+    let delay = jittered_backoff(base, max, retry).max(at_least.unwrap_or_default());
+    if Instant::now() + delay >= deadline {
+        return Err(error);
+    }
+    tokio::time::sleep(delay).await;
+    Ok(())
 }
 
 /// Exponential backoff with "equal jitter": between half and all of `base * 2^(retry-1)`,

@@ -99,7 +99,7 @@ impl Client {
         };
         let transport = &self.inner.transport;
         let reply = transport
-            .send(transport.http.post(url).json(&credentials))
+            .send(transport.pool.http.post(url).json(&credentials))
             .await
             .map_err(no_hint)?;
         match reply.status.as_u16() {
@@ -121,7 +121,7 @@ impl Client {
             token: &token.token,
         };
         let reply = transport
-            .send(transport.http.post(url).json(&body))
+            .send(transport.pool.http.post(url).json(&body))
             .await
             .map_err(no_hint)?;
         match reply.status.as_u16() {

@@ -219,6 +219,7 @@ impl Client {
             let url = endpoint(&session.api_base, "g/aaa/logout", &[])?;
             let transport = &self.inner.transport;
             let request = transport
+                .pool
                 .http
                 .post(url)
                 .header(COOKIE, session.cookie.clone());

@@ -9,7 +9,7 @@ use tracing::{Instrument, field};
 
 use super::transport::{Reply, endpoint};
 use super::{Client, wire};
-use crate::een::http::{self, jittered_backoff};
+use crate::een::http;
 use crate::een::{Error, Esn};
 
 /// What one call is, for tracing and for the retry rules.
@@ -151,8 +151,7 @@ impl Client {
         }
     }
 
-    /// Waits before retry number `retry`: exponential backoff with jitter, at least as long as
-    /// EEN asked. Gives up with `error` at once if the wait would pass the deadline.
+    /// Waits before retry number `retry` (see [`http::backoff`]), with this client's bounds.
     pub(super) async fn backoff(
         &self,
         retry: u32,
@@ -161,12 +160,7 @@ impl Client {
         error: Error,
     ) -> Result<(), Error> {
         let config = &self.inner.config;
-        let delay = jittered_backoff(config.backoff_base, config.backoff_max, retry)
-            .max(at_least.unwrap_or_default());
-        if Instant::now() + delay >= deadline {
-            return Err(error);
-        }
-        tokio::time::sleep(delay).await;
-        Ok(())
+        let bounds = (config.backoff_base, config.backoff_max);
+        http::backoff(bounds, retry, at_least, deadline, error).await
     }
 }

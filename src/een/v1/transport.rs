@@ -7,8 +7,8 @@ use url::Url;
 
 use super::ClientConfig;
 use crate::een::Error;
-use crate::een::http::Pool;
 pub(super) use crate::een::http::Reply;
+use crate::een::http::{Pool, PoolSettings};
 
 /// Asset requests may be redirected to another archiver (spec §4.5, 301).
 const MAX_REDIRECTS: usize = 3;
@@ -16,9 +16,7 @@ const MAX_REDIRECTS: usize = 3;
 /// The HTTP side of the client. Shared by every clone of the client.
 pub(super) struct Transport {
     /// The pool and its cap on requests in flight.
-    pool: Pool,
-    /// The pool itself, for building requests.
-    pub(super) http: reqwest::Client,
+    pub(super) pool: Pool,
     /// The login host, which decides which redirect targets are EEN's.
     base_url: Url,
 }
@@ -26,19 +24,14 @@ pub(super) struct Transport {
 impl Transport {
     /// The pool and limits `config` asks for.
     pub(super) fn new(config: &ClientConfig) -> Result<Self, Error> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            .user_agent(config.user_agent.clone())
-            // Redirects are followed by hand: reqwest drops the Cookie header on a host change,
-            // and the session key must only ever go to EEN's own hosts.
-            .redirect(reqwest::redirect::Policy::none());
-        for (host, addr) in &config.resolve {
-            builder = builder.resolve(host, *addr);
-        }
-        let pool = Pool::new(builder, config.max_in_flight)?;
+        let pool = Pool::new(&PoolSettings {
+            connect_timeout: config.connect_timeout,
+            request_timeout: config.request_timeout,
+            user_agent: &config.user_agent,
+            resolve: &config.resolve,
+            max_in_flight: config.max_in_flight,
+        })?;
         Ok(Self {
-            http: pool.http.clone(),
             pool,
             base_url: config.base_url.clone(),
         })
@@ -47,7 +40,11 @@ impl Transport {
     /// GET `url` with the session cookie, following redirects within EEN's domain.
     pub(super) async fn get(&self, mut url: Url, cookie: &HeaderValue) -> Result<Reply, Error> {
         for _ in 0..=MAX_REDIRECTS {
-            let request = self.http.get(url.clone()).header(COOKIE, cookie.clone());
+            let request = self
+                .pool
+                .http
+                .get(url.clone())
+                .header(COOKIE, cookie.clone());
             let reply = self.send(request).await?;
             if !reply.status.is_redirection() || reply.status == StatusCode::NOT_MODIFIED {
                 return Ok(reply);

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tracing::{Instrument, field};
 
 use super::{Client, oauth, wire};
-use crate::een::http::{self, Reply, jittered_backoff};
+use crate::een::http::{self, Reply};
 use crate::een::{Error, Esn};
 
 /// What one call is, for tracing.
@@ -152,8 +152,7 @@ impl Client {
             .await
     }
 
-    /// Waits before retry number `retry`: exponential backoff with jitter, at least as long as
-    /// EEN asked (capped by `wire::retry_after`). Gives up with `error` at once if the wait would pass the deadline.
+    /// Waits before retry number `retry` (see [`http::backoff`]), with this client's bounds.
     async fn backoff(
         &self,
         retry: u32,
@@ -162,12 +161,7 @@ impl Client {
         error: Error,
     ) -> Result<(), Error> {
         let config = &self.inner.config;
-        let delay = jittered_backoff(config.backoff_base, config.backoff_max, retry)
-            .max(at_least.unwrap_or_default());
-        if Instant::now() + delay >= deadline {
-            return Err(error);
-        }
-        tokio::time::sleep(delay).await;
-        Ok(())
+        let bounds = (config.backoff_base, config.backoff_max);
+        http::backoff(bounds, retry, at_least, deadline, error).await
     }
 }

@@ -1,20 +1,17 @@
-//! HTTP to EEN for v3: the shared pool (`een::http::Pool`) built so that no redirect is
-//! ever followed: a bearer token or a client secret must not travel to a host EEN's answer
-//! chose.
+//! HTTP to EEN for v3: the shared pool (`een::http::Pool`), which never follows a redirect,
+//! so a bearer token or a client secret cannot travel to a host EEN's answer chose.
 
 use super::ClientConfig;
 use crate::een::Error;
-use crate::een::http::Pool;
+use crate::een::http::{Pool, PoolSettings};
 
 /// The pool for `config`: its timeouts, name overrides and cap on requests in flight.
 pub(super) fn pool(config: &ClientConfig) -> Result<Pool, Error> {
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(config.connect_timeout)
-        .timeout(config.request_timeout)
-        .user_agent(config.user_agent.clone())
-        .redirect(reqwest::redirect::Policy::none());
-    for (host, addr) in &config.resolve {
-        builder = builder.resolve(host, *addr);
-    }
-    Pool::new(builder, config.max_in_flight)
+    Pool::new(&PoolSettings {
+        connect_timeout: config.connect_timeout,
+        request_timeout: config.request_timeout,
+        user_agent: &config.user_agent,
+        resolve: &config.resolve,
+        max_in_flight: config.max_in_flight,
+    })
 }
