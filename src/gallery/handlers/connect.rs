@@ -7,14 +7,13 @@
 //! Nothing secret reaches a log line: the request span names the route only, and no error
 //! here carries the token, the state, the verifier or the code.
 
-use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::layout;
+use super::{html, layout};
 use crate::een::ConnectionState;
 use crate::gallery::cache_policy::{self, NO_STORE};
 use crate::gallery::error::{AppError, ConnectProblem, Result};
@@ -200,12 +199,6 @@ fn see_other(location: &str, cookie: Option<HeaderValue>) -> Response {
     response
 }
 
-/// Renders a page; it holds live state and a secret, so no cache keeps it.
-fn html(page: &impl Template) -> Result<Response> {
-    let no_store = cache_policy::header(NO_STORE);
-    Ok(([(header::CACHE_CONTROL, no_store)], Html(page.render()?)).into_response())
-}
-
 /// The presented setup token, if this backend has a connect flow (else 404) and the token
 /// is the current one (else 403).
 fn authorize(state: &AppState, presented: Option<&str>) -> Result<SecretString> {
@@ -250,6 +243,8 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 #[cfg(test)]
 mod tests {
+    use askama::Template;
+
     use super::*;
     use crate::gallery::setup::public_base;
 

@@ -6,6 +6,11 @@ pub mod images;
 pub mod ops;
 pub mod pages;
 
+use askama::Template;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::cache_policy;
 use super::error::{AppError, Result};
 use super::state::AppState;
 use super::views::Layout;
@@ -27,4 +32,10 @@ fn parse_timestamp(text: &str) -> Result<EenTimestamp> {
 
 fn layout(state: &AppState) -> Layout {
     Layout::new(state.settings.demo, state.health.status())
+}
+
+/// A rendered page, never stored by browsers or proxies (pages change with every view).
+fn html(page: &impl Template) -> Result<Response> {
+    let no_store = cache_policy::header(cache_policy::NO_STORE);
+    Ok(([(header::CACHE_CONTROL, no_store)], Html(page.render()?)).into_response())
 }

@@ -1,9 +1,7 @@
 //! The pages: the grid of cameras and one camera's recent images.
 
-use askama::Template;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use jiff::tz::TimeZone;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -12,11 +10,10 @@ use rand::{RngExt, SeedableRng};
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use super::{layout, parse_esn, parse_timestamp};
+use super::{html, layout, parse_esn, parse_timestamp};
 use crate::cache::{Fetch, Trouble};
 use crate::een::{Before, Camera, Esn, Image};
 use crate::gallery::assets::PLACEHOLDER_SIZE;
-use crate::gallery::cache_policy;
 use crate::gallery::error::{AppError, Result};
 use crate::gallery::extract::{Path, Query};
 use crate::gallery::jpeg::jpeg_size;
@@ -235,12 +232,6 @@ fn frame(
         datetime,
         note,
     }
-}
-
-/// Renders a page; pages show live data, so no cache keeps them.
-fn html(page: &impl Template) -> Result<Response> {
-    let no_store = cache_policy::header(cache_policy::NO_STORE);
-    Ok(([(header::CACHE_CONTROL, no_store)], Html(page.render()?)).into_response())
 }
 
 #[cfg(test)]
