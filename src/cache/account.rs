@@ -27,7 +27,7 @@ impl Account {
 
     /// Whether this backend has a connect flow at all (v3 does, v1 does not).
     pub fn can_connect(&self) -> bool {
-        self.een.begin_authorization().is_some()
+        self.een.has_connect_flow()
     }
 
     /// Starts a connect flow: where to send the browser, with fresh `state` and PKCE.

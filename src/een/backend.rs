@@ -109,6 +109,11 @@ impl Backend {
         }
     }
 
+    /// Whether this backend has an operator's connect flow (v3 does, v1 does not).
+    pub fn has_connect_flow(&self) -> bool {
+        matches!(self, Backend::V3(_))
+    }
+
     /// Starts a connect flow (v3): the authorize URL with a fresh `state` and PKCE pair.
     /// `None` for v1, which has nothing to connect.
     pub fn begin_authorization(&self) -> Option<AuthorizationRequest> {
