@@ -93,7 +93,16 @@ async fn check_grid(b: &Browser, gallery: &Gallery) -> Vec<TileFacts> {
         assert_eq!(tile.href, format!("/cameras/{}", tile.esn), "{tile:?}");
         // Online, or why not: "Offline: <EEN reason>" / "Off: <reason>", or (v3's `unknown`)
         // "Unknown: <reason>".
-        let status_ok = if camera.is_online() {
+        // The demo's v3 gives four cameras a status v1's bits cannot say (so that all seven
+        // of v3's occur); the in-process gallery runs on v3.
+        let v3_only = match camera.name.as_str() {
+            "Back Door" | "Roof Access" | "Yard" => Some("Offline: "),
+            "Stairwell B" => Some("Unknown: "),
+            _ => None,
+        };
+        let status_ok = if let Some(prefix) = v3_only.filter(|_| tile.status != "Online") {
+            tile.status.len() > prefix.len() && tile.status.starts_with(prefix)
+        } else if camera.is_online() {
             tile.status == "Online"
         } else {
             ["Offline: ", "Off: ", "Unknown: "]
