@@ -112,6 +112,23 @@ pub struct Config {
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 5)]
     pub shutdown_timeout_secs: u64,
 
+    /// How long a client connection may take to send a request's headers, in seconds,
+    /// counted from the moment it is ready for a request; so it is also how long an idle
+    /// keep-alive connection stays open.
+    #[arg(long, env = "HTTP_HEADER_TIMEOUT_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub http_header_timeout_secs: u64,
+
+    /// Most client connections open at once; further ones wait in the listen backlog until
+    /// one closes. Default: the open-file limit (raised to its hard limit at start) less 256.
+    #[arg(long, env = "MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
+
+    /// Largest request head (request line and headers) in bytes; a larger one gets 431.
+    #[arg(long, env = "MAX_HEADER_BYTES", default_value_t = 32 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..))]
+    pub max_header_bytes: u64,
+
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -323,6 +340,11 @@ impl Config {
     /// Drain time on shutdown.
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
+    /// The header timeout (and keep-alive idle timeout) of client connections.
+    pub fn http_header_timeout(&self) -> Duration {
+        Duration::from_secs(self.http_header_timeout_secs)
     }
 }
 

@@ -35,6 +35,9 @@ pub enum AppError {
     /// Some other part of the request is malformed; says which.
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// A request body past the gallery's limit (its forms are small).
+    #[error("request body too large")]
+    TooLarge,
     /// EEN could not be reached or timed out.
     #[error("EEN unreachable")]
     EenUnreachable(#[source] Failure),
@@ -113,6 +116,11 @@ impl AppError {
                 StatusCode::BAD_REQUEST,
                 "Bad request",
                 "Part of this address is malformed.",
+            ),
+            AppError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request too large",
+                "The gallery's forms are small; this request sent far more than they hold.",
             ),
             AppError::EenUnreachable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -215,8 +223,12 @@ impl From<QueryRejection> for AppError {
 }
 
 impl From<FormRejection> for AppError {
-    fn from(_: FormRejection) -> Self {
-        AppError::BadRequest("form")
+    fn from(rejection: FormRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::BadRequest("form")
+        }
     }
 }
 

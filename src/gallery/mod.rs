@@ -24,7 +24,7 @@ pub mod views;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -43,6 +43,10 @@ pub use state::{AppState, Settings};
 /// Longest a request may run; pages stop waiting for images long before this (the page
 /// deadline), so it only catches the unexpected and bounds the shutdown drain.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Largest request body read: the gallery's only bodies are small forms (nginx's
+/// `client_max_body_size` is 1 MiB for uploads; nothing is uploaded here).
+const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The pages can load only their own CSS and images, and post forms (the connection page's
 /// Disconnect) only to this server: no scripts or frames.
@@ -73,6 +77,7 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -194,6 +194,7 @@ impl TerminalFlow {
         let server = tokio::spawn(super::serve(
             listener,
             router,
+            super::Limits::default(),
             async move {
                 let _ = stopped.await;
             },

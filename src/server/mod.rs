@@ -4,12 +4,13 @@
 
 pub mod connect;
 pub mod demo;
+mod listen;
 
-use std::future::Future;
+pub use listen::{Limits, connection_budget, serve};
+
 use std::time::Duration;
 
 use anyhow::Context as _;
-use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::cache::Backoff;
@@ -105,9 +106,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     tracing::info!(address = %listener.local_addr()?, "serving the gallery");
 
+    let limits = limits(&config);
+    tracing::info!(
+        max_connections = limits.max_connections,
+        header_timeout = ?limits.header_timeout,
+        "connection limits"
+    );
     serve(
         listener,
         app(state),
+        limits,
         crate::shutdown::signal(),
         config.shutdown_timeout(),
     )
@@ -161,27 +169,13 @@ pub fn v3_backend(app: &OAuthApp, config: &Config) -> anyhow::Result<Backend> {
     Ok(Backend::from(client))
 }
 
-/// Serves `app` until `shutdown` completes, then lets open requests finish for at most
-/// `drain` before returning.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    drain: Duration,
-) -> std::io::Result<()> {
-    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stopping.send(true);
-    });
-    tokio::select! {
-        result = server => result,
-        () = async move {
-            let _ = stopped.wait_for(|stopping| *stopping).await;
-            tokio::time::sleep(drain).await;
-        } => {
-            tracing::warn!(?drain, "requests still open after the drain time; stopping anyway");
-            Ok(())
-        }
+/// The connection bounds the configuration asks for.
+pub fn limits(config: &Config) -> Limits {
+    Limits {
+        header_timeout: config.http_header_timeout(),
+        max_connections: config.max_connections.map_or_else(connection_budget, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        }),
+        max_header_bytes: usize::try_from(config.max_header_bytes).unwrap_or(usize::MAX),
     }
 }

@@ -9,7 +9,7 @@ use een_gallery::een::v3::{Client, Store};
 use een_gallery::een::{Backend, ConnectionState};
 use een_gallery::gallery::setup::LinkKind;
 use een_gallery::gallery::{AppState, Settings, app};
-use een_gallery::server::{demo, serve};
+use een_gallery::server::{Limits, demo, serve};
 use een_gallery::sim::{DEMO_PASSWORD, DEMO_USERNAME, SimHandle};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -54,7 +54,14 @@ impl Connectable {
             let shutdown = async move {
                 let _ = stopped.await;
             };
-            let _ = serve(listener, router, shutdown, Duration::from_secs(1)).await;
+            let _ = serve(
+                listener,
+                router,
+                Limits::default(),
+                shutdown,
+                Duration::from_secs(1),
+            )
+            .await;
         });
         Self {
             base,

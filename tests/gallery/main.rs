@@ -6,6 +6,7 @@ mod support;
 
 mod connect;
 mod connect_terminal;
+mod connections;
 mod health;
 mod images;
 mod pages;

@@ -266,12 +266,18 @@ pub struct Served {
 /// this returns, so the server accepts connections at once; `drain` is how long the graceful
 /// shutdown waits for requests in flight.
 pub async fn serve(router: Router, drain: Duration) -> Served {
+    serve_with(router, server::Limits::default(), drain).await
+}
+
+/// [`serve`] within these connection limits.
+pub async fn serve_with(router: Router, limits: server::Limits, drain: Duration) -> Served {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(server::serve(
         listener,
         router,
+        limits,
         async move {
             let _ = stopped.await;
         },
