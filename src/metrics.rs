@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::een::PaceStats;
+
 /// Process-wide counters. Cheap to clone.
 #[derive(Clone, Debug, Default)]
 pub struct Metrics {
@@ -47,8 +49,15 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition; `cache_bytes` is the image cache's current weight,
-    /// `een_status` names where the gallery stands with EEN now (one of `een_statuses`).
-    pub fn render(&self, cache_bytes: u64, een_status: &str, een_statuses: &[&str]) -> String {
+    /// `een_status` names where the gallery stands with EEN now (one of `een_statuses`),
+    /// `pace` what the pace of requests to EEN is doing.
+    pub fn render(
+        &self,
+        cache_bytes: u64,
+        een_status: &str,
+        een_statuses: &[&str],
+        pace: PaceStats,
+    ) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP een_gallery_een_status Where the gallery stands with EEN (1 for the current state).\n",
@@ -105,6 +114,32 @@ impl Metrics {
              # TYPE een_gallery_image_cache_bytes gauge\n\
              een_gallery_image_cache_bytes {cache_bytes}\n"
         );
+        // Unlimited is +Inf, which Prometheus reads as a float.
+        let rate = pace
+            .rate
+            .map_or_else(|| "+Inf".to_owned(), |r| format!("{r:.3}"));
+        let _ = write!(
+            out,
+            "# HELP een_gallery_een_pace_rate Requests per second the gallery allows itself at EEN (+Inf until EEN rate-limits).\n\
+             # TYPE een_gallery_een_pace_rate gauge\n\
+             een_gallery_een_pace_rate {rate}\n\
+             # HELP een_gallery_een_pace_waits_total EEN requests that waited for the pace.\n\
+             # TYPE een_gallery_een_pace_waits_total counter\n\
+             een_gallery_een_pace_waits_total {}\n\
+             # HELP een_gallery_een_pace_wait_seconds_total Time EEN requests waited for the pace.\n\
+             # TYPE een_gallery_een_pace_wait_seconds_total counter\n\
+             een_gallery_een_pace_wait_seconds_total {:.3}\n\
+             # HELP een_gallery_een_rate_limited_total 429 answers from EEN.\n\
+             # TYPE een_gallery_een_rate_limited_total counter\n\
+             een_gallery_een_rate_limited_total {}\n\
+             # HELP een_gallery_een_pace_refused_total EEN requests not sent: their turn came after their deadline.\n\
+             # TYPE een_gallery_een_pace_refused_total counter\n\
+             een_gallery_een_pace_refused_total {}\n",
+            pace.waits,
+            pace.waited.as_secs_f64(),
+            pace.rate_limited,
+            pace.refused_turns,
+        );
         out
     }
 }
@@ -127,7 +162,20 @@ mod tests {
         m.http_request("/cameras/{esn}", 200);
         m.een_call("preview", false);
         m.image_cache_hit();
-        let text = m.render(42, "ready", &["connecting", "ready"]);
+        let pace = PaceStats {
+            rate: Some(8.0),
+            waits: 3,
+            waited: std::time::Duration::from_millis(1500),
+            rate_limited: 2,
+            refused_turns: 1,
+        };
+        let text = m.render(42, "ready", &["connecting", "ready"], pace);
+        assert!(text.contains("een_gallery_een_pace_rate 8.000\n"));
+        assert!(text.contains("een_gallery_een_pace_wait_seconds_total 1.500\n"));
+        assert!(text.contains("een_gallery_een_rate_limited_total 2\n"));
+        assert!(text.contains("een_gallery_een_pace_refused_total 1\n"));
+        let unlimited = m.render(0, "ready", &["ready"], PaceStats::default());
+        assert!(unlimited.contains("een_gallery_een_pace_rate +Inf\n"));
         assert!(text.contains("een_gallery_een_status{status=\"ready\"} 1\n"));
         assert!(text.contains("een_gallery_een_status{status=\"connecting\"} 0\n"));
         assert!(text.contains(

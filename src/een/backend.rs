@@ -100,6 +100,14 @@ impl Backend {
         }
     }
 
+    /// What the shared pace of requests to EEN is doing (it slows after EEN's 429s).
+    pub fn pace(&self) -> crate::een::PaceStats {
+        match self {
+            Backend::V1(client) => client.pace(),
+            Backend::V3(client) => client.pace(),
+        }
+    }
+
     /// Whether the gallery holds a working authorization for the account. v1 always does:
     /// its credentials are configured.
     pub fn connection_state(&self) -> ConnectionState {

@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tracing::{Instrument, field};
 
+use super::pace::Pace;
 use super::{Error, Esn};
 
 /// One connection pool to EEN and the cap on its requests in flight, shared by every clone
@@ -21,6 +22,8 @@ pub(crate) struct Pool {
     /// The pool, with connect and request timeouts.
     pub(crate) http: reqwest::Client,
     in_flight: Semaphore,
+    /// The pace every request keeps, learnt from EEN's 429s.
+    pub(crate) pace: Pace,
 }
 
 /// How a [`Pool`] reaches EEN.
@@ -50,16 +53,21 @@ impl Pool {
         Ok(Self {
             http: builder.build().map_err(Error::transport)?,
             in_flight: Semaphore::new(settings.max_in_flight.clamp(1, Semaphore::MAX_PERMITS)),
+            pace: Pace::default(),
         })
     }
 
-    /// Sends one request, holding a slot of the in-flight cap until its body is read.
+    /// Sends one request when the pace allows, holding a slot of the in-flight cap until
+    /// its body is read; a 429 slows the pace for every request.
     pub(crate) async fn send(&self, request: RequestBuilder) -> Result<Reply, Error> {
         let _slot = self
             .in_flight
             .acquire()
             .await
             .map_err(|_| Error::Config("the request limiter is closed"))?;
+        // A turn past the call's deadline is not waited for: EEN is limiting, say so now.
+        let deadline = CALL_DEADLINE.try_with(|deadline| *deadline).ok();
+        let started = self.pace.admit(deadline).await?;
         let request = request.build().map_err(Error::transport)?;
         // The path only: queries carry camera ids and times, and bodies (logins, token
         // requests) carry secrets; neither is logged.
@@ -69,10 +77,15 @@ impl Pool {
             path = request.url().path(),
             "sending request to EEN"
         );
-        let started = Instant::now();
         let mut response = self.http.execute(request).await.map_err(Error::transport)?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
+        let refused = status == StatusCode::TOO_MANY_REQUESTS;
+        self.pace.answered(
+            started,
+            refused,
+            refused.then(|| retry_after(&headers)).flatten(),
+        );
         let body = read_body(&mut response).await?;
         tracing::debug!(
             status = status.as_u16(),
@@ -86,6 +99,12 @@ impl Pool {
             body,
         })
     }
+}
+
+tokio::task_local! {
+    /// The deadline of the public call a request belongs to, for the pace to refuse a turn
+    /// the call could not wait for.
+    static CALL_DEADLINE: Instant;
 }
 
 /// Runs one public client call in its tracing span (`api`, `endpoint`, the camera, how long
@@ -113,7 +132,8 @@ where
     }
     let started = Instant::now();
     let deadline = started + deadline;
-    let result = tokio::time::timeout_at(deadline, work(deadline))
+    let result = CALL_DEADLINE
+        .scope(deadline, tokio::time::timeout_at(deadline, work(deadline)))
         .instrument(span.clone())
         .await
         .unwrap_or(Err(Error::Timeout));

@@ -7,12 +7,14 @@
 mod backend;
 mod error;
 pub(crate) mod http;
+mod pace;
 mod types;
 pub mod v1;
 pub mod v3;
 
 pub use backend::Backend;
 pub use error::{AccountProblem, Error};
+pub use pace::PaceStats;
 pub use types::{
     AuthorizationRequest, Before, Camera, CameraStatus, ConnectionState, Esn, Image, Listed,
     ParseEsnError,

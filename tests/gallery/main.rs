@@ -9,5 +9,6 @@ mod connect_terminal;
 mod connections;
 mod health;
 mod images;
+mod pacing;
 mod pages;
 mod v3;

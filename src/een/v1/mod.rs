@@ -93,6 +93,11 @@ impl Client {
         .await
     }
 
+    /// What the shared pace of requests to EEN is doing.
+    pub fn pace(&self) -> crate::een::PaceStats {
+        self.inner.transport.pool.pace.stats()
+    }
+
     /// Where the session stands.
     pub fn session_state(&self) -> SessionState {
         self.inner.sessions.state()

@@ -219,6 +219,11 @@ impl Client {
         .await
     }
 
+    /// What the shared pace of requests to EEN is doing.
+    pub fn pace(&self) -> crate::een::PaceStats {
+        self.inner.transport.pace.stats()
+    }
+
     /// Up to `count` previews strictly before `before`, newest first, distinct, with their
     /// JPEGs: v3 finds a frame by fetching it (see `walk`).
     pub async fn list_previews(

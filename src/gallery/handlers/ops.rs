@@ -46,6 +46,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             state.images.weighted_size(),
             state.health.status().name(),
             &Status::ALL.map(Status::name),
+            state.een.pace(),
         ),
     )
 }

@@ -1,0 +1,293 @@
+//! One pace for every request to EEN, learnt from EEN's 429s.
+//!
+//! EEN publishes no rate limit (spec §8), so the pace starts unlimited. A 429 shows where the
+//! limit is: the requests EEN accepted over the last second. The pace drops to 90 % of that
+//! (once per second, since the requests in flight when the limit hit are all refused
+//! together), and `Retry-After` holds every request back, not just the one refused. After
+//! [`CALM`] without a 429, the pace rises by 5 % a second, so it settles just under the limit
+//! with a 429 now and then instead of a 429 for every request; far above any rate refused it
+//! is lifted. Requests wait for their turn in order; one that gives up waiting (its call's
+//! deadline passed) leaves the queue and costs nothing.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::Error;
+
+/// Slowest pace: one request every two seconds still shows a page's worth in a minute.
+const MIN_RATE: f64 = 0.5;
+/// The share of the accepted rate the pace drops to.
+const CUT: f64 = 0.9;
+/// How long after a 429 the pace stays put before it rises again.
+const CALM: Duration = Duration::from_secs(5);
+/// The pace's rise per calm second.
+const RISE_PER_SEC: f64 = 1.05;
+/// Above this many times the last refused rate, the pace is lifted.
+const LIFT_AT: f64 = 4.0;
+/// Longest `Retry-After` honoured: a broken header must not stop the gallery for hours.
+const MAX_PAUSE: Duration = Duration::from_secs(60);
+/// The window over which the rate EEN sees is measured.
+const WINDOW: Duration = Duration::from_secs(1);
+
+/// The shared pace; one per connection pool.
+#[derive(Debug, Default)]
+pub(crate) struct Pace {
+    /// Waiters take turns in order (tokio's mutex is fair and cancel-safe).
+    turn: tokio::sync::Mutex<()>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Requests per second, `None` while unlimited.
+    rate: Option<f64>,
+    /// The rate EEN accepted over the window when it last refused.
+    refused_at: Option<f64>,
+    last_cut: Option<Instant>,
+    last_rise: Option<Instant>,
+    paused_until: Option<Instant>,
+    last_start: Option<Instant>,
+    /// Starts, within the last [`WINDOW`], of requests EEN accepted (answered other than 429).
+    accepted: VecDeque<Instant>,
+    waits: u64,
+    waited: Duration,
+    rate_limited: u64,
+    refused_turns: u64,
+}
+
+/// What the pace is doing, for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PaceStats {
+    /// Requests per second allowed now; `None`: unlimited.
+    pub rate: Option<f64>,
+    /// Requests that had to wait for their turn.
+    pub waits: u64,
+    /// Time spent waiting, summed over requests.
+    pub waited: Duration,
+    /// 429 answers from EEN.
+    pub rate_limited: u64,
+    /// Requests not sent because their turn would have come after their call's deadline.
+    pub refused_turns: u64,
+}
+
+impl Pace {
+    /// Waits until a request may start now; when it started, for [`Pace::answered`].
+    /// [`Error::RateLimited`] at once when its turn would come after `deadline`.
+    pub(crate) async fn admit(&self, deadline: Option<Instant>) -> Result<Instant, Error> {
+        let _turn = self.turn.lock().await;
+        let asked = Instant::now();
+        loop {
+            let now = Instant::now();
+            let next = self.lock().next_start(now);
+            match next {
+                Some(at) if deadline.is_some_and(|deadline| at >= deadline) => {
+                    self.lock().refused_turns += 1;
+                    return Err(Error::RateLimited);
+                }
+                Some(at) if at > now => tokio::time::sleep_until(at).await,
+                _ => break,
+            }
+        }
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.last_start = Some(now);
+        if now > asked {
+            state.waits += 1;
+            state.waited += now - asked;
+        }
+        Ok(now)
+    }
+
+    /// Learns from the answer to a request that started at `started`: accepted, or refused
+    /// with a 429 (`retry_after` when EEN said how long to wait).
+    pub(crate) fn answered(&self, started: Instant, refused: bool, retry_after: Option<Duration>) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.prune(now);
+        if !refused {
+            if now - started < WINDOW {
+                state.accepted.push_back(started);
+            }
+            return;
+        }
+        state.rate_limited += 1;
+        if let Some(wait) = retry_after {
+            let until = now + wait.min(MAX_PAUSE);
+            state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
+        }
+        if state.last_cut.is_some_and(|at| now - at < WINDOW) {
+            return;
+        }
+        let accepted = (state.accepted.len() as f64 / WINDOW.as_secs_f64()).max(MIN_RATE);
+        let current = state.rate.unwrap_or(f64::INFINITY).min(accepted);
+        state.rate = Some((current * CUT).max(MIN_RATE));
+        state.refused_at = Some(accepted);
+        state.last_cut = Some(now);
+        state.last_rise = Some(now);
+        tracing::info!(
+            rate = state.rate,
+            "EEN is rate-limiting; slowing every request"
+        );
+    }
+
+    /// What the pace is doing now.
+    pub(crate) fn stats(&self) -> PaceStats {
+        let state = self.lock();
+        PaceStats {
+            rate: state.rate,
+            waits: state.waits,
+            waited: state.waited,
+            rate_limited: state.rate_limited,
+            refused_turns: state.refused_turns,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl State {
+    /// When the next request may start; `None`: now.
+    fn next_start(&mut self, now: Instant) -> Option<Instant> {
+        self.rise(now);
+        let paused = self.paused_until.filter(|&until| until > now);
+        let spaced = match (self.rate, self.last_start) {
+            (Some(rate), Some(last)) => Some(last + Duration::from_secs_f64(1.0 / rate)),
+            _ => None,
+        };
+        match (paused, spaced) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Raises the pace after a calm spell, and lifts it far above the refused rate.
+    fn rise(&mut self, now: Instant) {
+        let (Some(rate), Some(cut), Some(risen)) = (self.rate, self.last_cut, self.last_rise)
+        else {
+            return;
+        };
+        // The calm spell itself earns nothing: the rise counts from its end.
+        let since = risen.max(cut + CALM);
+        if now < since + WINDOW {
+            return;
+        }
+        let secs = (now - since).as_secs_f64();
+        let raised = rate * RISE_PER_SEC.powf(secs);
+        self.last_rise = Some(now);
+        self.rate = match self.refused_at {
+            Some(refused) if raised > refused * LIFT_AT => None,
+            _ => Some(raised),
+        };
+    }
+
+    fn prune(&mut self, now: Instant) {
+        // Answers come back out of order; the window is only trimmed from its oldest end.
+        while self.accepted.front().is_some_and(|&t| now - t >= WINDOW) {
+            self.accepted.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` requests, each answered at once: accepted, or refused after the first `ok`.
+    async fn run(pace: &Pace, n: usize, ok: usize) {
+        for i in 0..n {
+            let started = pace.admit(None).await.unwrap();
+            pace.answered(started, i >= ok, None);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unlimited_until_a_429_then_spaced_under_the_accepted_rate() {
+        let pace = Pace::default();
+        let started = Instant::now();
+        run(&pace, 20, 20).await;
+        assert_eq!(Instant::now(), started, "no wait before any 429");
+        assert_eq!(pace.stats().rate, None);
+
+        // EEN accepted 20 in the last second and refuses the next: 18 a second from now on.
+        run(&pace, 1, 0).await;
+        assert_eq!(pace.stats().rate, Some(18.0));
+        let before = Instant::now();
+        run(&pace, 18, 18).await;
+        let took = Instant::now() - before;
+        let spacing = Duration::from_secs_f64(1.0 / 18.0);
+        assert!(
+            took >= spacing * 17 && took <= spacing * 18 + Duration::from_millis(20),
+            "{took:?}"
+        );
+        assert_eq!(pace.stats().rate_limited, 1);
+        assert!(pace.stats().waits >= 17);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_holds_every_request_back() {
+        let pace = Pace::default();
+        let started = pace.admit(None).await.unwrap();
+        pace.answered(started, true, Some(Duration::from_secs(3)));
+        let before = Instant::now();
+        pace.admit(None).await.unwrap();
+        assert!(Instant::now() - before >= Duration::from_secs(3));
+        // A silly Retry-After is capped.
+        pace.answered(Instant::now(), true, Some(Duration::from_secs(86_400)));
+        let before = Instant::now();
+        pace.admit(None).await.unwrap();
+        assert!(Instant::now() - before <= MAX_PAUSE + Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_requests_refused_together_cut_the_pace_once() {
+        let pace = Pace::default();
+        run(&pace, 15, 10).await;
+        assert_eq!(pace.stats().rate, Some(9.0));
+        assert_eq!(pace.stats().rate_limited, 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_calm_spell_the_pace_rises_and_is_lifted_at_last() {
+        let pace = Pace::default();
+        run(&pace, 11, 10).await;
+        tokio::time::advance(CALM + Duration::from_secs(2)).await;
+        pace.admit(None).await.unwrap();
+        let risen = pace.stats().rate.expect("still paced");
+        assert!(risen > 9.0 && risen < 9.0 * 1.5, "{risen}");
+        tokio::time::advance(Duration::from_secs(60)).await;
+        pace.admit(None).await.unwrap();
+        assert_eq!(pace.stats().rate, None, "lifted far above the refused rate");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_that_gives_up_costs_nothing() {
+        let pace = Pace::default();
+        let started = pace.admit(None).await.unwrap();
+        pace.answered(started, true, Some(Duration::from_secs(10)));
+        let gave_up = tokio::time::timeout(Duration::from_secs(1), pace.admit(None)).await;
+        assert!(gave_up.is_err());
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let before = Instant::now();
+        pace.admit(None).await.unwrap();
+        assert!(Instant::now() - before <= Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_past_the_deadline_is_refused_at_once() {
+        let pace = Pace::default();
+        let started = pace.admit(None).await.unwrap();
+        pace.answered(started, true, Some(Duration::from_secs(10)));
+        let before = Instant::now();
+        let refused = pace.admit(Some(before + Duration::from_secs(4))).await;
+        assert!(matches!(refused, Err(Error::RateLimited)), "{refused:?}");
+        assert_eq!(Instant::now(), before, "refused without waiting");
+        assert_eq!(pace.stats().refused_turns, 1);
+        let later = pace.admit(Some(before + Duration::from_secs(11))).await;
+        assert!(later.is_ok());
+    }
+}
