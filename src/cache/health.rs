@@ -5,7 +5,7 @@
 //! camera's images do not: one slow image is not an outage. The keeper (see `keeper`) watches
 //! this status and connects again whenever it is not [`Status::Ready`].
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use tokio::sync::watch;
 
@@ -80,6 +80,8 @@ impl Status {
 #[derive(Clone, Debug)]
 pub struct Health {
     tx: Arc<watch::Sender<Status>>,
+    /// The error that made EEN [`Status::Unreachable`], for pages to show while it lasts.
+    outage: Arc<RwLock<Option<een::Error>>>,
     metrics: Metrics,
 }
 
@@ -88,6 +90,7 @@ impl Health {
     pub fn new(metrics: Metrics) -> Self {
         Self {
             tx: Arc::new(watch::Sender::new(Status::Connecting)),
+            outage: Arc::new(RwLock::new(None)),
             metrics,
         }
     }
@@ -108,11 +111,7 @@ impl Health {
         self.metrics.een_call("cameras", result.is_ok());
         match result {
             Ok(_) => self.set(Status::Ready),
-            Err(error) => {
-                if let Some(status) = status_after(error) {
-                    self.set(status);
-                }
-            }
+            Err(error) => self.fail(error),
         }
     }
 
@@ -137,11 +136,7 @@ impl Health {
         self.metrics.een_call("connect", result.is_ok());
         match result {
             Ok(()) => self.set(Status::Connecting),
-            Err(error) => {
-                if let Some(status) = status_after(error) {
-                    self.set(status);
-                }
-            }
+            Err(error) => self.fail(error),
         }
     }
 
@@ -157,24 +152,40 @@ impl Health {
                     self.set(Status::Connecting);
                 }
             }
-            Err(error) => {
-                if let Some(status) = status_after(error) {
-                    self.set(status);
-                }
-            }
+            Err(error) => self.fail(error),
         }
     }
 
     /// Fails fast while only an operator can help: retrying rejected credentials on every
     /// page view could get the account locked, and a refused refresh must never be retried.
-    /// Only the keeper task retries credentials, with backoff.
+    /// Only the keeper task retries credentials, with backoff. Also fails fast while EEN is
+    /// known to be unreachable (the login or the camera list found it so): a page then says
+    /// so at once, with that error, instead of waiting out its deadline on a dead EEN, and
+    /// the keeper alone probes until EEN answers again.
     pub fn gate(&self) -> Result<(), een::Error> {
         match self.status() {
             Status::CredentialsRejected => Err(een::Error::InvalidCredentials),
             Status::NotConnected => Err(een::Error::NotConnected),
             Status::ReconnectionNeeded => Err(een::Error::ReconnectionNeeded),
-            _ => Ok(()),
+            Status::Unreachable => Err(self
+                .outage
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+                .unwrap_or(een::Error::Timeout)),
+            Status::Connecting | Status::Ready => Ok(()),
         }
+    }
+
+    /// Takes in what a failed connection call says about EEN as a whole.
+    fn fail(&self, error: &een::Error) {
+        let Some(status) = status_after(error) else {
+            return;
+        };
+        if status == Status::Unreachable {
+            *self.outage.write().unwrap_or_else(PoisonError::into_inner) = Some(error.clone());
+        }
+        self.set(status);
     }
 
     fn set(&self, status: Status) {
@@ -231,9 +242,11 @@ mod tests {
         assert_eq!(health.status(), Status::Connecting);
         assert!(health.gate().is_ok());
 
-        // The camera list failing after the login leaves the gallery not ready, not rejected.
-        health.record_camera_list::<()>(&Err(een::Error::Timeout));
+        // The camera list failing after the login leaves the gallery not ready, not rejected;
+        // while EEN is known unreachable, pages are told so at once.
+        health.record_camera_list::<()>(&Err(een::Error::Upstream(503)));
         assert_eq!(health.status(), Status::Unreachable);
+        assert!(matches!(health.gate(), Err(een::Error::Upstream(503))));
         health.record_camera_list(&Ok(()));
         assert_eq!(health.status(), Status::Ready);
         health.record_login(&Ok(()));

@@ -326,3 +326,53 @@ async fn a_camera_list_answering_503_makes_readyz_503() {
         ready.text()
     );
 }
+
+#[tokio::test]
+async fn pages_say_at_once_that_een_is_known_down_and_leave_the_probing_to_the_keeper() {
+    // EEN hangs: the keeper's login times out after half a second, and the page deadline is
+    // far longer than the test waits, so only an answer that does not wait for EEN arrives.
+    let app = start_with(Options {
+        faults: Faults {
+            endpoint_latency: [(Endpoint::Authenticate, Duration::from_secs(60))].into(),
+            ..Faults::default()
+        },
+        settings: Settings {
+            page_deadline: Duration::from_secs(30),
+            ..Settings::default()
+        },
+        connect: false,
+        client: |config| {
+            config.request_timeout = Duration::from_millis(500);
+            config.call_deadline = Duration::from_secs(1);
+            config.max_retries = 0;
+        },
+        ..Options::default()
+    })
+    .await;
+    // One probe, then the keeper waits a minute before the next.
+    app.state.spawn_keeper(een_gallery::cache::Backoff {
+        initial: Duration::from_secs(60),
+        max: Duration::from_secs(60),
+        keep_alive: Duration::from_secs(600),
+    });
+    app.wait_for(Status::Unreachable).await;
+    app.sim.reset_stats();
+
+    for path in ["/", "/cameras/10096820", "/cameras/10096820/preview.jpg"] {
+        let answer = tokio::time::timeout(Duration::from_secs(5), app.get(path))
+            .await
+            .unwrap_or_else(|_| panic!("{path} waited for a dead EEN"));
+        // The tile image answers its placeholder; the pages say why.
+        if path != "/cameras/10096820/preview.jpg" {
+            assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+            assert_eq!(
+                text(&answer.html(), "h1").as_deref(),
+                Some("Eagle Eye Networks is unreachable"),
+                "{path}"
+            );
+        }
+    }
+    let stats = app.sim.stats();
+    let asked: u64 = stats.requests.values().flat_map(|by| by.values()).sum();
+    assert_eq!(asked, 0, "page views left EEN to the keeper: {stats:?}");
+}
