@@ -6,7 +6,12 @@
 //! stops waiting at its deadline (see `fetch`). EEN answering "not found" (a camera without
 //! images, a timestamp with no frame) is cached too, for [`MISSING_TTL`], so a camera without
 //! images does not cost an EEN call per view.
+//!
+//! A camera's latest preview is fresh for `latest_max_age`; after that it is served stale (up
+//! to [`LATEST_STALE_FOR`]) while one background refresh fetches the newer one, so viewers
+//! never wait for EEN on a camera they have seen recently (stale-while-revalidate).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +28,10 @@ use crate::timestamp::EenTimestamp;
 
 /// How long EEN's "not found" for an image or a latest preview is believed.
 pub const MISSING_TTL: Duration = Duration::from_secs(10);
+
+/// How long a latest preview past its freshness is still served while a refresh runs; older
+/// ones are waited for. The tile shows the preview's time, so a stale one says how old it is.
+pub(crate) const LATEST_STALE_FOR: Duration = Duration::from_secs(60);
 
 /// How long a listing of frames before a fixed past instant is reused. Those frames do not
 /// change (until retention drops the oldest), so viewers paging back share one EEN listing.
@@ -63,7 +72,11 @@ pub struct Images {
     listings_now: Cache<ListingKey, Arc<Vec<EenTimestamp>>>,
     /// Listings before a past instant, reused for [`PAST_LISTING_TTL`].
     listings_past: Cache<ListingKey, Arc<Vec<EenTimestamp>>>,
-    latest: Cache<Esn, Image>,
+    /// Each camera's latest preview, with when it was fetched.
+    latest: Cache<Esn, (Image, Instant)>,
+    latest_max_age: Duration,
+    /// Cameras whose stale latest preview is being refreshed.
+    refreshing: Arc<std::sync::Mutex<HashSet<Esn>>>,
     missing: Cache<Missing, ()>,
 }
 
@@ -85,11 +98,12 @@ impl Images {
             })
             .build();
         // The latest previews share their bytes with `cache`; this only maps a camera to its
-        // newest frame for a few seconds, so a wall of viewers makes one EEN call per camera.
+        // newest frame, so a wall of viewers makes one EEN call per camera and preview
+        // lifetime.
         let latest = Cache::builder()
             .name("latest-previews")
             .max_capacity(10_000)
-            .time_to_live(latest_max_age)
+            .time_to_live(latest_max_age + LATEST_STALE_FOR)
             .build();
         let missing = Cache::builder()
             .name("missing-images")
@@ -117,6 +131,8 @@ impl Images {
             listings_now,
             listings_past,
             latest,
+            latest_max_age,
+            refreshing: Arc::default(),
             missing,
         }
     }
@@ -239,23 +255,64 @@ impl Images {
         if self.missing.contains_key(&missing) {
             return Err(Arc::new(een::Error::NotFound));
         }
+        if let Some(image) = self.latest_cached(esn).await {
+            return Ok(image);
+        }
         let result = self
             .latest
-            .try_get_with(esn.clone(), async {
-                self.health.gate()?;
-                let result = self.een.latest_preview(esn).await;
-                self.health.record_image_call("latest_preview", &result);
-                let image = result?;
-                let key = ImageKey {
-                    esn: esn.clone(),
-                    timestamp: image.timestamp,
-                };
-                self.cache.insert(key, image.bytes.clone()).await;
-                Ok(image)
-            })
-            .await;
+            .try_get_with(esn.clone(), self.fetch_latest_preview(esn))
+            .await
+            .map(|(image, _)| image);
         self.remember_missing(&result, missing).await;
         result
+    }
+
+    /// The latest preview held for the camera, fresh or stale; a stale one starts its
+    /// refresh (one per camera) in the background.
+    async fn latest_cached(&self, esn: &Esn) -> Option<Image> {
+        let (image, fetched) = self.latest.get(esn).await?;
+        if fetched.elapsed() >= self.latest_max_age {
+            self.refresh_latest(esn);
+        }
+        Some(image)
+    }
+
+    fn refresh_latest(&self, esn: &Esn) {
+        let newly = self
+            .refreshing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(esn.clone());
+        if !newly {
+            return;
+        }
+        let this = self.clone();
+        let esn = esn.clone();
+        tokio::spawn(async move {
+            // A failed refresh leaves the stale preview until it expires; the next view
+            // after that waits for EEN and sees the failure.
+            if let Ok(fresh) = this.fetch_latest_preview(&esn).await {
+                this.latest.insert(esn.clone(), fresh).await;
+            }
+            this.refreshing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&esn);
+        });
+    }
+
+    /// Asks EEN for the camera's latest preview and stores its bytes under its timestamp.
+    async fn fetch_latest_preview(&self, esn: &Esn) -> Result<(Image, Instant), een::Error> {
+        self.health.gate()?;
+        let result = self.een.latest_preview(esn).await;
+        self.health.record_image_call("latest_preview", &result);
+        let image = result?;
+        let key = ImageKey {
+            esn: esn.clone(),
+            timestamp: image.timestamp,
+        };
+        self.cache.insert(key, image.bytes.clone()).await;
+        Ok((image, Instant::now()))
     }
 
     /// The image at `timestamp`, waited for until `deadline`; a late fetch goes on in the
@@ -319,7 +376,7 @@ impl Images {
         let mut jobs = Vec::new();
         for (index, esn) in cameras.iter().enumerate() {
             // A fresh preview needs no task and no permit: a busy grid is mostly these.
-            match self.latest.get(esn).await {
+            match self.latest_cached(esn).await {
                 Some(image) => outcomes.push(Fetch::Ready(image)),
                 None => {
                     outcomes.push(Fetch::Late);

@@ -435,3 +435,61 @@ async fn een_not_found_is_cached_briefly() {
     );
     assert_eq!(stats.count(Endpoint::AssetImage), 1, "one image call");
 }
+
+#[tokio::test]
+async fn a_stale_latest_preview_is_served_at_once_while_one_refresh_runs() {
+    // Every latest preview is stale as soon as it is fetched.
+    let app = start_with(Options {
+        settings: Settings {
+            latest_preview_max_age: Duration::ZERO,
+            ..Settings::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let esn = esn_of(&app.online_camera());
+    let uri = format!("/cameras/{esn}/preview.jpg");
+    let first = app.get(&uri).await;
+    let first_comment = jpeg::comment(&first.body).expect("a simulator frame");
+
+    // EEN now takes a second for a latest preview: viewers do not wait for it.
+    app.sim.set_faults(Faults {
+        endpoint_latency: [(Endpoint::PrevImage, Duration::from_secs(1))].into(),
+        ..Faults::default()
+    });
+    app.sim.reset_stats();
+    let viewers: Vec<_> = (0..16).map(|_| app.spawn_get(&uri)).collect();
+    for viewer in viewers {
+        let answer = tokio::time::timeout(Duration::from_millis(900), viewer)
+            .await
+            .expect("served without waiting for EEN")
+            .expect("task");
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(jpeg::comment(&answer.body), Some(first_comment.clone()));
+    }
+    // One refresh for all sixteen, which then serves the next viewer.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while app.sim.stats().count(Endpoint::PrevImage) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the refresh reached EEN");
+    assert_eq!(app.sim.stats().count(Endpoint::PrevImage), 1);
+    let refreshed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let answer = app.get(&uri).await;
+            let comment = jpeg::comment(&answer.body).expect("a simulator frame");
+            if comment != first_comment {
+                break comment;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the refreshed preview is served");
+    assert!(
+        refreshed > first_comment,
+        "{refreshed} after {first_comment}"
+    );
+}
