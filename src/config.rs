@@ -17,6 +17,11 @@ pub const DEFAULT_EEN_AUTH_URL: &str = "https://auth.eagleeyenetworks.com";
 /// EEN's global API host, where v3 discovers an account's own API host.
 pub const DEFAULT_EEN_API_URL: &str = "https://api.eagleeyenetworks.com";
 
+/// The longest any duration setting may be, in seconds (one day): every wait is added to the
+/// current time, and a larger value (up to `u64::MAX`) would overflow it and fail every
+/// request instead of being refused at start.
+const DAY_SECS: u64 = 86_400;
+
 /// Settings of the gallery server.
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
@@ -84,24 +89,29 @@ pub struct Config {
     pub image_cache_mib: u64,
 
     /// How long the camera list is served before it is refreshed in the background, in seconds.
-    #[arg(long, env = "CAMERA_LIST_TTL_SECS", default_value_t = 30)]
+    #[arg(long, env = "CAMERA_LIST_TTL_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(..=DAY_SECS))]
     pub camera_list_ttl_secs: u64,
 
     /// How long a page waits for its images before rendering placeholders for the late ones,
     /// in milliseconds.
-    #[arg(long, env = "PAGE_DEADLINE_MS", default_value_t = 4000)]
+    #[arg(long, env = "PAGE_DEADLINE_MS", default_value_t = 4000,
+          value_parser = clap::value_parser!(u64).range(..=DAY_SECS * 1000))]
     pub page_deadline_ms: u64,
 
     /// How long the latest preview of a camera is reused (and cached by browsers), in seconds.
-    #[arg(long, env = "LATEST_PREVIEW_MAX_AGE_SECS", default_value_t = 5)]
+    #[arg(long, env = "LATEST_PREVIEW_MAX_AGE_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(..=DAY_SECS))]
     pub latest_preview_max_age_secs: u64,
 
     /// Timeout for connecting to EEN, in seconds.
-    #[arg(long, env = "EEN_CONNECT_TIMEOUT_SECS", default_value_t = 5)]
+    #[arg(long, env = "EEN_CONNECT_TIMEOUT_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(..=DAY_SECS))]
     pub een_connect_timeout_secs: u64,
 
     /// Timeout for one EEN request, in seconds.
-    #[arg(long, env = "EEN_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(long, env = "EEN_REQUEST_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(..=DAY_SECS))]
     pub een_request_timeout_secs: u64,
 
     /// Most EEN requests in flight at once, across all viewers.
@@ -109,14 +119,15 @@ pub struct Config {
     pub een_max_in_flight: usize,
 
     /// How long to let open requests finish after SIGTERM or Ctrl-C, in seconds.
-    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 5)]
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(..=DAY_SECS))]
     pub shutdown_timeout_secs: u64,
 
     /// How long a client connection may take to send a request's headers, in seconds,
     /// counted from the moment it is ready for a request; so it is also how long an idle
     /// keep-alive connection stays open.
     #[arg(long, env = "HTTP_HEADER_TIMEOUT_SECS", default_value_t = 5,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=DAY_SECS))]
     pub http_header_timeout_secs: u64,
 
     /// Most client connections open at once; further ones wait in the listen backlog until
@@ -503,5 +514,128 @@ mod tests {
     fn debug_output_hides_the_password() {
         let config = parse(&["--een-username", "a@b.c", "--een-password", "hunter2"]);
         assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}
+
+/// Property tests (issue 13): any value of a flag or environment variable is a config or
+/// clap's error for a bad value, never a panic; every duration a config gives can be waited
+/// for (added to now) without overflow.
+#[cfg(test)]
+mod fuzz {
+    use clap::Parser;
+    use clap::error::ErrorKind;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{config as cases, mutated, text};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    const NUMBERS: [&str; 12] = [
+        "--image-cache-mib",
+        "--camera-list-ttl-secs",
+        "--page-deadline-ms",
+        "--latest-preview-max-age-secs",
+        "--een-connect-timeout-secs",
+        "--een-request-timeout-secs",
+        "--een-max-in-flight",
+        "--shutdown-timeout-secs",
+        "--http-header-timeout-secs",
+        "--max-connections",
+        "--max-header-bytes",
+        "--bind",
+    ];
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<u64>().prop_map(|n| n.to_string()),
+            (0u64..100_000).prop_map(|n| n.to_string()),
+            text(),
+            mutated(Just("4000".to_owned())),
+        ]
+    }
+
+    fn durations(config: &Config) -> [Duration; 7] {
+        [
+            config.camera_list_ttl(),
+            config.page_deadline(),
+            config.latest_preview_max_age(),
+            config.een_connect_timeout(),
+            config.een_request_timeout(),
+            config.shutdown_timeout(),
+            config.http_header_timeout(),
+        ]
+    }
+
+    /// Found by `any_number_is_a_config_or_a_bad_value`: `PAGE_DEADLINE_MS=u64::MAX` was
+    /// taken, and every page then panicked adding it to the current time.
+    #[test]
+    fn durations_past_a_day_are_refused_at_start() {
+        for (flag, most) in [
+            ("--page-deadline-ms", "86400000"),
+            ("--camera-list-ttl-secs", "86400"),
+        ] {
+            assert!(Cli::try_parse_from(["een-gallery", flag, most]).is_ok());
+            let past = (most.parse::<u64>().unwrap() + 1).to_string();
+            for value in [past.as_str(), "18446744073709551615"] {
+                let e = Cli::try_parse_from(["een-gallery", flag, value])
+                    .err()
+                    .unwrap();
+                assert_eq!(e.kind(), ErrorKind::ValueValidation, "{flag} {value}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(cases(256))]
+
+        #[test]
+        fn any_number_is_a_config_or_a_bad_value(
+            flag in prop::sample::select(NUMBERS.to_vec()),
+            value in value(),
+        ) {
+            // `--flag=value`, so a value starting with `-` is a value and not a flag.
+            match Cli::try_parse_from(["een-gallery", &format!("{flag}={value}")]) {
+                Ok(cli) => {
+                    let now = std::time::Instant::now();
+                    for wait in durations(&cli.config) {
+                        prop_assert!(now.checked_add(wait).is_some(), "{} {}: {:?}", flag, value, wait);
+                    }
+                    let _ = cli.config.image_cache_bytes();
+                }
+                Err(e) => prop_assert!(
+                    matches!(e.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue),
+                    "{flag} {value:?}: {:?}", e.kind()
+                ),
+            }
+        }
+
+        #[test]
+        fn any_app_settings_are_an_upstream_or_a_config_error(
+            client_id in text(),
+            secret in text(),
+            redirect in prop_oneof![text(), mutated(Just("https://gallery.example.com/een/callback".to_owned()))],
+        ) {
+            let args = [
+                "een-gallery".to_owned(),
+                format!("--een-client-id={client_id}"),
+                format!("--een-client-secret={secret}"),
+                format!("--een-redirect-url={redirect}"),
+            ];
+            if let Ok(cli) = Cli::try_parse_from(args) {
+                match cli.config.upstream() {
+                    Ok(Upstream::EenV3(app)) => {
+                        prop_assert!(matches!(app.redirect_url.scheme(), "http" | "https"));
+                    }
+                    Ok(Upstream::Demo(_)) => prop_assert!(client_id.trim().is_empty()),
+                    Err(ConfigError::BadRedirect(_) | ConfigError::AppWithoutClientId) => {}
+                    Ok(Upstream::Een { .. }) | Err(_) => prop_assert!(false),
+                }
+            }
+        }
     }
 }

@@ -26,3 +26,6 @@ pub mod shutdown;
 pub mod sim;
 pub mod telemetry;
 pub mod timestamp;
+
+#[cfg(test)]
+mod fuzzing;

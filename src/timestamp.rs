@@ -209,3 +209,61 @@ mod tests {
         assert_eq!(serde_json::from_str::<EenTimestamp>(&json).unwrap(), ts);
     }
 }
+
+/// Property tests (issue 13): any text parses or is [`ParseTimestampError`], never a panic;
+/// what parses is canonical; every representable instant round-trips.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{config, mutated, text};
+
+    /// The instants the wire format can write: years 0000 to 9999, as far as jiff goes.
+    fn instant() -> impl Strategy<Value = EenTimestamp> {
+        let first = jiff::civil::date(0, 1, 1)
+            .to_zoned_datetime(TimeZone::UTC)
+            .unwrap()
+            .timestamp()
+            .as_millisecond();
+        (first..=Timestamp::MAX.as_millisecond()).prop_map(EenTimestamp::from_millis)
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_text_parses_only_to_its_own_spelling(s in text()) {
+            if let Ok(ts) = s.parse::<EenTimestamp>() {
+                prop_assert_eq!(ts.to_string(), s);
+            }
+        }
+
+        #[test]
+        fn near_valid_text_parses_only_to_its_own_spelling(
+            s in mutated(instant().prop_map(|ts| ts.to_string()))
+        ) {
+            // The only error is `ParseTimestampError`; what parses is spelled as sent.
+            if let Ok(ts) = s.parse::<EenTimestamp>() {
+                prop_assert_eq!(ts.to_string(), s);
+            }
+        }
+
+        #[test]
+        fn every_instant_round_trips(ts in instant()) {
+            let text = ts.to_string();
+            prop_assert_eq!(text.len(), 18);
+            prop_assert_eq!(text.parse::<EenTimestamp>(), Ok(ts));
+            let json = serde_json::to_string(&ts).unwrap();
+            prop_assert_eq!(serde_json::from_str::<EenTimestamp>(&json).unwrap(), ts);
+        }
+
+        #[test]
+        fn any_millis_format_and_convert_without_panic(ms in any::<i64>(), by in any::<i64>()) {
+            let ts = EenTimestamp::from_millis(ms);
+            let _ = ts.to_string();
+            let _ = ts.in_zone(&TimeZone::UTC);
+            let _ = ts.add_millis(by);
+        }
+    }
+}

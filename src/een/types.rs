@@ -166,3 +166,41 @@ mod tests {
         }
     }
 }
+
+/// Property tests (issue 13): an ESN is exactly 8 hex digits, stored lowercase; anything else
+/// is [`ParseEsnError`], never a panic.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{config, mutated, text};
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_text_is_an_esn_only_if_it_is_8_hex_digits(s in text()) {
+            let want = s.len() == 8 && s.bytes().all(|b| b.is_ascii_hexdigit());
+            match s.parse::<Esn>() {
+                Ok(esn) => {
+                    prop_assert!(want);
+                    prop_assert_eq!(esn.as_str(), s.to_ascii_lowercase());
+                }
+                Err(ParseEsnError) => prop_assert!(!want),
+            }
+        }
+
+        #[test]
+        fn near_valid_esns_parse_or_are_rejected(s in mutated("[0-9a-fA-F]{8}")) {
+            let want = s.len() == 8 && s.bytes().all(|b| b.is_ascii_hexdigit());
+            prop_assert_eq!(s.parse::<Esn>().is_ok(), want);
+        }
+
+        #[test]
+        fn esns_round_trip(s in "[0-9a-fA-F]{8}") {
+            let esn: Esn = s.parse().unwrap();
+            prop_assert_eq!(esn.to_string().parse::<Esn>(), Ok(esn));
+        }
+    }
+}

@@ -54,3 +54,92 @@ mod tests {
         assert_eq!(jpeg_size(&[0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02]), None);
     }
 }
+
+/// Property tests (issue 13): any bytes give a size or `None`, never a panic or a loop; the
+/// size of a real JPEG is the one it was encoded with.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{config, mutated_bytes};
+
+    /// A JPEG as the encoder writes it (SOI, APP0, tables, SOF0, scan), `width` × `height`.
+    fn encoded(width: u16, height: u16) -> Vec<u8> {
+        let pixels = vec![128u8; usize::from(width) * usize::from(height) * 3];
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, 50)
+            .encode(&pixels, width, height, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        out
+    }
+
+    /// SOI, some segments before the frame header (fill bytes, APPn, COM, DQT, DHT), SOF.
+    fn headers() -> impl Strategy<Value = (Vec<u8>, u16, u16)> {
+        let segment = (
+            prop::sample::select(vec![0xE0u8, 0xE1, 0xEF, 0xFE, 0xDB, 0xC4, 0xDD]),
+            prop::collection::vec(any::<u8>(), 0..40),
+            0usize..3,
+        );
+        (
+            prop::collection::vec(segment, 0..5),
+            prop::sample::select(vec![0xC0u8, 0xC1, 0xC2, 0xC3, 0xC9, 0xCF]),
+            1u16..,
+            1u16..,
+        )
+            .prop_map(|(segments, sof, width, height)| {
+                let mut jpeg = vec![0xFF, 0xD8];
+                for (marker, body, fill) in segments {
+                    jpeg.extend(std::iter::repeat_n(0xFF, fill));
+                    jpeg.extend([0xFF, marker]);
+                    jpeg.extend(u16::try_from(body.len() + 2).unwrap().to_be_bytes());
+                    jpeg.extend(body);
+                }
+                jpeg.extend([0xFF, sof, 0x00, 0x0B, 0x08]);
+                jpeg.extend(height.to_be_bytes());
+                jpeg.extend(width.to_be_bytes());
+                jpeg.extend([0x01, 0x01, 0x11, 0x00]);
+                (jpeg, width, height)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_bytes_give_a_size_or_none(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            if let Some((width, height)) = jpeg_size(&bytes) {
+                prop_assert!(width > 0 && height > 0);
+            }
+        }
+
+        #[test]
+        fn headers_give_their_size((jpeg, width, height) in headers()) {
+            prop_assert_eq!(jpeg_size(&jpeg), Some((width, height)));
+        }
+
+        #[test]
+        fn near_valid_headers_give_a_size_or_none(
+            jpeg in mutated_bytes(headers().prop_map(|(jpeg, _, _)| jpeg))
+        ) {
+            let _ = jpeg_size(&jpeg);
+        }
+    }
+
+    proptest! {
+        // Encoding is the slow part: fewer cases.
+        #![proptest_config(config(32))]
+
+        #[test]
+        fn encoded_jpegs_give_their_size(width in 1u16..48, height in 1u16..48) {
+            prop_assert_eq!(jpeg_size(&encoded(width, height)), Some((width, height)));
+        }
+
+        #[test]
+        fn near_valid_encoded_jpegs_give_a_size_or_none(
+            jpeg in mutated_bytes((1u16..16, 1u16..16).prop_map(|(w, h)| encoded(w, h)))
+        ) {
+            let _ = jpeg_size(&jpeg);
+        }
+    }
+}

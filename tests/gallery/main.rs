@@ -7,6 +7,7 @@ mod support;
 mod connect;
 mod connect_terminal;
 mod connections;
+mod fuzz;
 mod health;
 mod images;
 mod pacing;

@@ -9,6 +9,7 @@ mod support;
 mod assets;
 mod devices;
 mod faults;
+mod fuzz;
 mod login;
 mod v3_api;
 mod v3_faults;

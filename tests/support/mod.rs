@@ -15,6 +15,7 @@
 pub mod cameras;
 pub mod connect;
 pub mod een;
+pub mod fuzz;
 pub mod gallery;
 pub mod jpeg;
 pub mod logs;

@@ -269,3 +269,124 @@ mod tests {
         assert!(parse("[]").is_empty());
     }
 }
+
+/// Property tests (issue 13): any body is a list of devices or a [`RowsError`], never a
+/// panic; rows of any shape are read or skipped; a row with an ESN keeps it.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+    use crate::fuzzing::{config, json, mutated, text};
+
+    /// A row as the spec describes it (§3.1): 27 to 29 columns of the documented types.
+    fn row() -> impl Strategy<Value = Value> {
+        (
+            "[0-9a-fA-F]{8}",
+            text(),
+            prop::sample::select(vec![
+                "camera",
+                "bridge",
+                "multiview_camera",
+                "mobile_camera",
+            ]),
+            prop::collection::vec("[0-9a-f]{8}", 0..3),
+            prop::sample::select(vec!["ATTD", "IGND", "IDLE", "ERSE", ""]),
+            prop::collection::vec(text(), 0..3),
+            any::<u64>(),
+            prop::option::of(prop::sample::select(vec![
+                "US/Central",
+                "Europe/Berlin",
+                "Nowhere",
+            ])),
+            any::<i64>(),
+            27usize..=29,
+        )
+            .prop_map(
+                |(esn, name, kind, bridges, service, tags, bits, tz, offset, len)| {
+                    let bridges: Vec<Value> = bridges.iter().map(|b| json!([b, "ATTD"])).collect();
+                    let mut row = vec![Value::Null; len];
+                    row[ACCOUNT_ID] = json!("00001106");
+                    row[ID] = json!(esn);
+                    row[NAME] = json!(name);
+                    row[TYPE] = json!(kind);
+                    row[BRIDGES] = json!(bridges);
+                    row[SERVICE_STATUS] = json!(service);
+                    row[TAGS] = json!(tags);
+                    row[DEVICE_STATUS] = json!(bits);
+                    row[TIMEZONE] = json!(tz);
+                    row[UTC_OFFSET] = json!(offset);
+                    row[IS_SHARED] = json!(0);
+                    row[PARENT_CAMERA_ID] = json!(esn);
+                    Value::Array(row)
+                },
+            )
+    }
+
+    fn list(rows: Vec<Value>) -> String {
+        Value::Array(rows).to_string()
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_body_is_devices_or_a_rows_error(body in prop::collection::vec(any::<u8>(), 0..64)) {
+            match parse_device_list(&body, |_| None) {
+                Ok(_) | Err(RowsError::NotJson | RowsError::NotAnArray) => {}
+            }
+        }
+
+        #[test]
+        fn any_json_is_read_or_a_rows_error(value in json()) {
+            let result = parse_device_list(value.to_string().as_bytes(), |_| None);
+            match (value, result) {
+                (Value::Array(_), Ok(devices)) => {
+                    for device in devices {
+                        let _ = device.time_zone();
+                    }
+                }
+                (_, Err(RowsError::NotAnArray)) => {}
+                (value, other) => prop_assert!(false, "{value} gave {other:?}"),
+            }
+        }
+
+        #[test]
+        fn valid_rows_keep_their_esn_and_every_column(rows in prop::collection::vec(row(), 0..5)) {
+            let devices = parse_device_list(list(rows.clone()).as_bytes(), |_| None).unwrap();
+            prop_assert_eq!(devices.len(), rows.len());
+            for (device, row) in devices.iter().zip(&rows) {
+                let esn = row[ID].as_str().unwrap().to_ascii_lowercase();
+                prop_assert_eq!(device.esn.as_str(), esn.as_str());
+                prop_assert_eq!(device.parent_esn.as_ref(), Some(&device.esn));
+                prop_assert_eq!(&device.name, row[NAME].as_str().unwrap());
+                prop_assert_eq!(device.device_status, row[DEVICE_STATUS].as_u64().unwrap());
+                prop_assert_eq!(device.bridges.len(), row[BRIDGES].as_array().unwrap().len());
+                let _ = device.time_zone();
+            }
+        }
+
+        #[test]
+        fn rows_with_any_columns_are_read_or_skipped(
+            rows in prop::collection::vec(prop::collection::vec(json(), 0..30), 0..4)
+        ) {
+            let rows: Vec<Value> = rows.into_iter().map(Value::Array).collect();
+            let devices = parse_device_list(list(rows.clone()).as_bytes(), |_| None).unwrap();
+            let with_esn = rows
+                .iter()
+                .filter(|r| r[ID].as_str().is_some_and(|id| id.parse::<Esn>().is_ok()))
+                .count();
+            prop_assert_eq!(devices.len(), with_esn);
+        }
+
+        #[test]
+        fn near_valid_lists_are_read_or_a_rows_error(
+            body in mutated(prop::collection::vec(row(), 1..3).prop_map(list))
+        ) {
+            match parse_device_list(body.as_bytes(), |_| None) {
+                Ok(_) | Err(RowsError::NotJson | RowsError::NotAnArray) => {}
+            }
+        }
+    }
+}

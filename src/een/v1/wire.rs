@@ -198,3 +198,133 @@ mod tests {
         assert_eq!(parse_image_list(b"{}"), Err(BadList));
     }
 }
+
+/// Property tests (issue 13): headers and bodies of any content are read or refused, never a
+/// panic; what the formats can write is read back.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+    use reqwest::header::HeaderValue;
+    use secrecy::ExposeSecret;
+    use serde_json::json;
+
+    use super::*;
+    use crate::fuzzing::{config, json, mutated, mutated_bytes, text};
+
+    fn instant() -> impl Strategy<Value = EenTimestamp> {
+        (0i64..4_102_444_800_000).prop_map(EenTimestamp::from_millis)
+    }
+
+    /// Headers with `name` set to `value`, when it can be a header value at all.
+    fn header(name: &'static str, value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+        headers
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_frame_header_is_a_time_or_none(value in text()) {
+            if let Some(ts) = frame_timestamp(&header("x-ee-timestamp", &value)) {
+                prop_assert!(value.contains(&ts.to_string()));
+            }
+        }
+
+        #[test]
+        fn frame_headers_round_trip(kind in "[a-z]{0,10}", ts in instant()) {
+            let value = format!("{kind}-{ts}");
+            prop_assert_eq!(frame_timestamp(&header("x-ee-timestamp", &value)), Some(ts));
+        }
+
+        #[test]
+        fn near_valid_frame_headers_are_a_time_or_none(
+            value in mutated(instant().prop_map(|ts| format!("preview-{ts}")))
+        ) {
+            let _ = frame_timestamp(&header("x-ee-timestamp", &value));
+        }
+
+        #[test]
+        fn any_set_cookie_gives_a_key_or_none(value in text()) {
+            if let Some(key) = session_key(&header("set-cookie", &value)) {
+                prop_assert!(!key.expose_secret().is_empty());
+                prop_assert!(value.contains(key.expose_secret()));
+            }
+        }
+
+        #[test]
+        fn set_cookies_round_trip(key in "[A-Za-z0-9]{1,40}", attrs in "(; [A-Za-z]+=[a-z/]*){0,3}") {
+            let value = format!("auth_key={key}{attrs}");
+            let got = session_key(&header("set-cookie", &value));
+            prop_assert_eq!(got.as_ref().map(ExposeSecret::expose_secret), Some(key.as_str()));
+        }
+
+        #[test]
+        fn any_error_answer_gives_a_message_or_none(
+            value in text(),
+            body in prop::collection::vec(any::<u8>(), 0..64)
+        ) {
+            let _ = server_message(&header("x-ee-server-message", &value), &body);
+            let _ = server_message(&HeaderMap::new(), &body);
+        }
+
+        #[test]
+        fn envelopes_give_their_message(message in text(), data in json()) {
+            let body = json!({"status_code": 400, "message": message, "data": data}).to_string();
+            prop_assert_eq!(server_message(&HeaderMap::new(), body.as_bytes()), Some(message));
+        }
+
+        #[test]
+        fn any_list_body_is_times_or_bad_list(body in prop::collection::vec(any::<u8>(), 0..64)) {
+            match parse_image_list(&body) {
+                Ok(_) | Err(BadList) => {}
+            }
+        }
+
+        #[test]
+        fn any_json_list_is_times_or_bad_list(value in json()) {
+            let is_array = value.is_array();
+            prop_assert_eq!(parse_image_list(value.to_string().as_bytes()).is_ok(), is_array);
+        }
+
+        #[test]
+        fn lists_give_their_preview_times_newest_first_once(
+            items in prop::collection::vec((prop::option::of("PRFR|PRTH|X"), instant()), 0..12)
+        ) {
+            let body: Vec<serde_json::Value> = items
+                .iter()
+                .map(|(t, ts)| match t {
+                    Some(t) => json!({"t": t, "s": ts.to_string()}),
+                    None => json!({"s": ts.to_string()}),
+                })
+                .collect();
+            let mut want: Vec<EenTimestamp> = items
+                .iter()
+                .filter(|(t, _)| t.as_deref().is_none_or(|t| t == "PRFR"))
+                .map(|&(_, ts)| ts)
+                .collect();
+            want.sort_unstable_by(|a, b| b.cmp(a));
+            want.dedup();
+            let body = serde_json::to_vec(&body).unwrap();
+            prop_assert_eq!(parse_image_list(&body), Ok(want));
+        }
+
+        #[test]
+        fn near_valid_lists_are_times_or_bad_list(
+            body in mutated_bytes(
+                prop::collection::vec(instant(), 1..4).prop_map(|times| {
+                    let items: Vec<_> =
+                        times.iter().map(|ts| json!({"t": "PRFR", "s": ts.to_string()})).collect();
+                    serde_json::to_vec(&items).unwrap()
+                })
+            )
+        ) {
+            match parse_image_list(&body) {
+                Ok(_) | Err(BadList) => {}
+            }
+        }
+    }
+}

@@ -363,3 +363,113 @@ mod tests {
         );
     }
 }
+
+/// Property tests (issue 13): any body is a page or [`Error::Decode`], never a panic or
+/// another error; cameras of any shape are read or skipped; well-formed cameras keep their
+/// fields.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::fuzzing::{config, json, mutated, text};
+
+    const STATES: [&str; 8] = [
+        "online",
+        "deviceOffline",
+        "invalidCredentials",
+        "bridgeOffline",
+        "off",
+        "error",
+        "unknown",
+        "streaming",
+    ];
+
+    /// A camera as `include=status,timeZone` answers it (§6.4), with a status either way.
+    fn camera() -> impl Strategy<Value = Value> {
+        (
+            "[0-9a-fA-F]{8}",
+            "[A-Za-z0-9 ]{1,20}",
+            prop::sample::select(STATES.to_vec()),
+            any::<bool>(),
+            prop::sample::select(vec!["America/Chicago", "Europe/Berlin", "UTC", "Mars/Base"]),
+        )
+            .prop_map(|(id, name, status, bare, zone)| {
+                let status = if bare {
+                    json!(status)
+                } else {
+                    json!({"connectionStatus": status})
+                };
+                json!({"id": id, "name": name, "status": status, "timeZone": {"zone": zone}})
+            })
+    }
+
+    fn page(results: Vec<Value>, token: Option<String>) -> String {
+        json!({"results": results, "nextPageToken": token}).to_string()
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_body_is_a_page_or_a_decode_error(body in prop::collection::vec(any::<u8>(), 0..64)) {
+            match parse_page(&body) {
+                Ok(_) | Err(Error::Decode(_)) => {}
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+        }
+
+        #[test]
+        fn any_results_are_read_or_skipped(results in prop::collection::vec(json(), 0..6)) {
+            let valid = results
+                .iter()
+                .filter(|c| c.get("id").and_then(Value::as_str).is_some_and(|id| id.parse::<Esn>().is_ok()))
+                .count();
+            let got = parse_page(page(results.clone(), None).as_bytes());
+            // A camera whose other fields have the wrong types is skipped too.
+            prop_assert!(got.unwrap().cameras.len() <= valid);
+        }
+
+        #[test]
+        fn cameras_keep_their_fields(
+            cameras in prop::collection::vec(camera(), 0..6),
+            token in prop::option::of("[A-Za-z0-9]{0,20}"),
+        ) {
+            let got = parse_page(page(cameras.clone(), token.clone()).as_bytes()).unwrap();
+            prop_assert_eq!(got.next_page_token, token.filter(|t| !t.is_empty()));
+            prop_assert_eq!(got.cameras.len(), cameras.len());
+            for (camera, wire) in got.cameras.iter().zip(&cameras) {
+                let id = wire["id"].as_str().unwrap().to_ascii_lowercase();
+                prop_assert_eq!(camera.esn.as_str(), id.as_str());
+                let name = wire["name"].as_str().unwrap();
+                let want = if name.trim().is_empty() { id.as_str() } else { name };
+                prop_assert_eq!(camera.name.as_str(), want);
+                let status = wire["status"].as_str().or(wire["status"]["connectionStatus"].as_str());
+                prop_assert_eq!(
+                    camera.status == CameraStatus::Unknown,
+                    matches!(status, Some("unknown" | "streaming"))
+                );
+            }
+        }
+
+        #[test]
+        fn near_valid_pages_are_read_or_a_decode_error(
+            body in mutated(prop::collection::vec(camera(), 1..3).prop_map(|c| page(c, None)))
+        ) {
+            match parse_page(body.as_bytes()) {
+                Ok(_) | Err(Error::Decode(_)) => {}
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+        }
+
+        #[test]
+        fn any_status_and_zone_text_is_read(status in text(), zone in text()) {
+            let body = page(
+                vec![json!({"id": "1000c4ae", "status": status, "timeZone": {"zone": zone}})],
+                None,
+            );
+            prop_assert_eq!(parse_page(body.as_bytes()).unwrap().cameras.len(), 1);
+        }
+    }
+}

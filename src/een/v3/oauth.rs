@@ -209,8 +209,13 @@ async fn connection(
             ));
         }
     };
-    // Checked before anything is kept: a poisoned host never receives the token.
-    host::api_base(&config.auth_url, &api_host, api_port)?;
+    // Checked before anything is kept: a poisoned host never receives the token. The host is
+    // kept as the check read it (lowercase, percent escapes and IDNA resolved), so the host
+    // stored, logged and shown is the host that was checked.
+    let api_host = host::api_base(&config.auth_url, &api_host, api_port)?
+        .host_str()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Decode("the token answer names no API host (httpsBaseUrl)".into()))?;
     let refresh_token = match (answer.refresh_token, old) {
         (Some(token), _) => SecretString::from(token),
         // A non-rotating refresh may leave it out: the old one stays valid.
@@ -229,7 +234,7 @@ async fn connection(
         access_token: answer.access_token.into(),
         refresh_token,
         expires_at,
-        api_host: api_host.to_ascii_lowercase(),
+        api_host,
         api_port,
     })
 }
@@ -277,5 +282,159 @@ mod tests {
             again.verifier.expose_secret(),
             request.verifier.expose_secret()
         );
+    }
+}
+
+/// Property tests (issue 13): a token answer of any status and body is a connection or one
+/// of the errors the rules name, never a panic; a documented answer gives its connection; an
+/// API host outside EEN's domain is refused.
+#[cfg(test)]
+mod fuzz {
+    use axum::http::{HeaderMap, StatusCode};
+    use bytes::Bytes;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+    use crate::fuzzing::{config as cases, json, mutated, text};
+
+    fn client() -> ClientConfig {
+        ClientConfig::new(
+            Url::parse("https://auth.eagleeyenetworks.com").unwrap(),
+            Url::parse("https://api.eagleeyenetworks.com").unwrap(),
+            "my-client",
+            "client-secret-value",
+            "https://gallery.example.com/een/callback",
+        )
+    }
+
+    fn old() -> Connection {
+        Connection {
+            access_token: "old-access".into(),
+            refresh_token: "old-refresh".into(),
+            expires_at: Timestamp::UNIX_EPOCH,
+            api_host: "api.c001.eagleeyenetworks.com".into(),
+            api_port: 443,
+        }
+    }
+
+    /// `connection` for this answer, on a refresh (with the old connection) or a code.
+    fn answer(status: u16, body: Vec<u8>, refresh: bool) -> Result<Connection, Error> {
+        let reply = Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: Bytes::from(body),
+        };
+        let (grant, old) = if refresh {
+            (Grant::Refresh, Some(old()))
+        } else {
+            (Grant::Code, None)
+        };
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(connection(&client(), reply, grant, old.as_ref()))
+    }
+
+    fn documented() -> impl Strategy<Value = serde_json::Value> {
+        (
+            "[A-Za-z0-9._-]{1,60}",
+            "[A-Za-z0-9._-]{1,60}",
+            any::<u64>(),
+            "(api\\.)?c[0-9]{3}\\.eagleeyenetworks\\.com",
+            any::<u16>(),
+        )
+            .prop_map(|(access, refresh, expires, host, port)| {
+                json!({
+                    "access_token": access,
+                    "refresh_token": refresh,
+                    "token_type": "Bearer",
+                    "expires_in": expires,
+                    "scope": "vms.all",
+                    "httpsBaseUrl": {"hostname": host, "port": port},
+                })
+            })
+    }
+
+    /// Found by `api_hosts_outside_the_domain_are_refused`: the host was checked as the URL
+    /// parser read it (`%6D` is `m`) but kept as sent.
+    #[test]
+    fn the_api_host_is_kept_as_it_was_checked() {
+        let wire = json!({
+            "access_token": "a",
+            "refresh_token": "r",
+            "expires_in": 3600,
+            "httpsBaseUrl": {"hostname": "API.c001.EagleEyeNetworks.co%6D", "port": 443},
+        });
+        let got = answer(200, wire.to_string().into_bytes(), false).unwrap();
+        assert_eq!(got.api_host, "api.c001.eagleeyenetworks.com");
+    }
+
+    proptest! {
+        #![proptest_config(cases(256))]
+
+        #[test]
+        fn any_answer_is_a_connection_or_a_named_error(
+            status in 200u16..600,
+            body in prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..64),
+                json().prop_map(|v| v.to_string().into_bytes()),
+                mutated(documented().prop_map(|v| v.to_string())).prop_map(String::into_bytes),
+            ],
+            refresh in any::<bool>(),
+        ) {
+            match answer(status, body, refresh) {
+                Ok(connection) => prop_assert!((200..300).contains(&status), "{:?}", connection),
+                Err(Error::Decode(_)) => prop_assert!((200..300).contains(&status)),
+                Err(
+                    Error::InvalidCredentials
+                    | Error::ReconnectionNeeded
+                    | Error::CodeRejected
+                    | Error::RateLimited,
+                ) => prop_assert!(!(200..300).contains(&status)),
+                Err(Error::Upstream(s)) => prop_assert_eq!(s, status),
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+        }
+
+        #[test]
+        fn documented_answers_give_their_connection(wire in documented(), refresh in any::<bool>()) {
+            let body = wire.to_string().into_bytes();
+            let got = answer(200, body, refresh).unwrap();
+            prop_assert_eq!(got.access_token.expose_secret(), wire["access_token"].as_str().unwrap());
+            prop_assert_eq!(got.refresh_token.expose_secret(), wire["refresh_token"].as_str().unwrap());
+            prop_assert_eq!(got.api_host.as_str(), wire["httpsBaseUrl"]["hostname"].as_str().unwrap());
+            prop_assert_eq!(u64::from(got.api_port), wire["httpsBaseUrl"]["port"].as_u64().unwrap());
+            prop_assert!(got.expires_at > Timestamp::now() - jiff::SignedDuration::from_secs(60));
+        }
+
+        #[test]
+        fn api_hosts_outside_the_domain_are_refused(
+            host in prop_oneof![
+                text(),
+                mutated(Just("api.c001.eagleeyenetworks.com".to_owned())),
+                Just("api.c001.eagleeyenetworks.co%6D".to_owned()),
+            ],
+            port in any::<u16>(),
+        ) {
+            let mut wire = json!({
+                "access_token": "a",
+                "refresh_token": "r",
+                "expires_in": 3600,
+                "httpsBaseUrl": {"hostname": host, "port": port},
+            });
+            let inside = host::api_base(&client().auth_url, &host, port).is_ok();
+            match answer(200, wire.to_string().into_bytes(), false) {
+                Ok(got) => {
+                    prop_assert!(inside);
+                    let api = got.api_host.as_str();
+                    prop_assert!(api == "eagleeyenetworks.com" || api.ends_with(".eagleeyenetworks.com"), "{}", api);
+                }
+                Err(Error::Decode(_)) => prop_assert!(!inside),
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+            wire["httpsBaseUrl"]["hostname"] = json!(format!("{host}.evil.example"));
+            prop_assert!(matches!(answer(200, wire.to_string().into_bytes(), false), Err(Error::Decode(_))));
+        }
     }
 }

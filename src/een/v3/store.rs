@@ -334,3 +334,77 @@ mod tests {
         assert!(shown.contains("api.c001"));
     }
 }
+
+/// Property tests (issue 13): a connection file of any content is a connection or
+/// [`StoreError::Damaged`], never a panic; what is saved loads back.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{config, mutated_bytes};
+
+    fn file_with(bytes: &[u8]) -> Result<Option<Connection>, StoreError> {
+        let dir = std::env::temp_dir().join(format!(
+            "een-gallery-store-fuzz-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(CONNECTION_FILE);
+        std::fs::write(&path, bytes).unwrap();
+        let read = read(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        read
+    }
+
+    /// The fields of a [`Stored`] (which has no `Debug`: it holds the tokens).
+    type Fields = (String, String, i64, String, u16);
+
+    fn fields() -> impl Strategy<Value = Fields> {
+        (
+            "[ -~]{0,40}",
+            "[ -~]{0,40}",
+            0i64..4_000_000_000,
+            "[a-z0-9.]{1,30}",
+            any::<u16>(),
+        )
+    }
+
+    fn stored((access_token, refresh_token, secs, api_host, api_port): Fields) -> Stored {
+        Stored {
+            version: 1,
+            access_token,
+            refresh_token,
+            expires_at: Timestamp::from_second(secs).unwrap(),
+            api_host,
+            api_port,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config(64))]
+
+        #[test]
+        fn any_file_is_a_connection_or_damaged(bytes in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..64),
+            mutated_bytes(fields().prop_map(|f| serde_json::to_vec(&stored(f)).unwrap())),
+        ]) {
+            match file_with(&bytes) {
+                Ok(Some(_)) | Err(StoreError::Damaged(_)) => {}
+                other => prop_assert!(false, "{other:?}"),
+            }
+        }
+
+        #[test]
+        fn stored_connections_read_back(fields in fields()) {
+            let stored = stored(fields);
+            let got = file_with(&serde_json::to_vec_pretty(&stored).unwrap()).unwrap().unwrap();
+            prop_assert_eq!(got.access_token.expose_secret(), stored.access_token.as_str());
+            prop_assert_eq!(got.refresh_token.expose_secret(), stored.refresh_token.as_str());
+            prop_assert_eq!(got.expires_at, stored.expires_at);
+            prop_assert_eq!(got.api_host, stored.api_host);
+            prop_assert_eq!(got.api_port, stored.api_port);
+        }
+    }
+}

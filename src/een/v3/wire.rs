@@ -260,3 +260,130 @@ mod tests {
         assert_eq!(wait(&date), Some(MAX_RETRY_AFTER));
     }
 }
+
+/// Property tests (issue 13): timestamps, frame headers, error envelopes and `Retry-After` of
+/// any content are read or refused, never a panic; what EEN writes is read back.
+#[cfg(test)]
+mod fuzz {
+    use jiff::tz::{Offset, TimeZone};
+    use proptest::prelude::*;
+    use reqwest::header::HeaderValue;
+    use serde_json::json;
+
+    use super::*;
+    use crate::fuzzing::{config, json, mutated, mutated_bytes, text};
+
+    /// 1900 to 2100, so that any offset stays inside the representable years.
+    fn instant() -> impl Strategy<Value = EenTimestamp> {
+        (-2_208_988_800_000i64..4_102_444_800_000).prop_map(EenTimestamp::from_millis)
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(*name, value);
+            }
+        }
+        headers
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_text_is_a_time_or_none(s in text()) {
+            let _ = parse_timestamp(&s);
+        }
+
+        #[test]
+        fn near_valid_times_are_a_time_or_none(s in mutated(instant().prop_map(format_timestamp))) {
+            let _ = parse_timestamp(&s);
+        }
+
+        #[test]
+        fn formatted_times_round_trip(ts in instant()) {
+            prop_assert_eq!(parse_timestamp(&format_timestamp(ts)), Some(ts));
+        }
+
+        #[test]
+        fn times_with_any_offset_or_z_read_as_the_same_instant(
+            ts in instant(),
+            minutes in -18 * 60i32..=18 * 60,
+            zulu in any::<bool>(),
+        ) {
+            let text = if zulu {
+                ts.to_timestamp().strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+            } else {
+                let offset = TimeZone::fixed(Offset::from_seconds(minutes * 60).unwrap());
+                ts.in_zone(&offset).strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+            };
+            prop_assert_eq!(parse_timestamp(&text), Some(ts), "{}", text);
+        }
+
+        #[test]
+        fn any_frame_headers_are_read_or_left_out(ts in text(), next in text(), prev in text()) {
+            let read = frame_headers(&headers(&[
+                ("x-een-timestamp", &ts),
+                ("x-een-nexttoken", &next),
+                ("x-een-prevtoken", &prev),
+            ]));
+            for token in [read.next, read.prev].into_iter().flatten() {
+                prop_assert!(!token.is_empty() && token.trim() == token);
+            }
+        }
+
+        #[test]
+        fn frame_headers_round_trip(ts in instant(), next in "[A-Za-z0-9_-]{1,40}") {
+            let read = frame_headers(&headers(&[
+                ("x-een-timestamp", &format_timestamp(ts)),
+                ("x-een-nexttoken", &next),
+            ]));
+            prop_assert_eq!(read, FrameHeaders { timestamp: Some(ts), next: Some(next), prev: None });
+        }
+
+        #[test]
+        fn any_error_body_gives_a_reason_or_none(body in prop::collection::vec(any::<u8>(), 0..64)) {
+            let _ = error_reason(&body);
+        }
+
+        #[test]
+        fn envelopes_give_the_reason_of_their_first_error_info(
+            before in prop::collection::vec(json(), 0..3),
+            reason in text(),
+            after in json(),
+        ) {
+            let before: Vec<_> = before
+                .into_iter()
+                .filter(|d| d.get("type").and_then(|t| t.as_str()) != Some("errorInfo"))
+                .collect();
+            let mut details = before;
+            details.push(json!({"type": "errorInfo", "reason": reason, "domain": "een"}));
+            details.push(json!({"type": "errorInfo", "reason": "not this one", "x": after}));
+            let body = json!({"code": 404, "status": "notFound", "message": "m", "details": details});
+            prop_assert_eq!(error_reason(body.to_string().as_bytes()), Some(reason));
+        }
+
+        #[test]
+        fn near_valid_envelopes_give_a_reason_or_none(
+            body in mutated_bytes(text().prop_map(|reason| {
+                json!({"code": 404, "details": [{"type": "errorInfo", "reason": reason}]})
+                    .to_string()
+                    .into_bytes()
+            }))
+        ) {
+            let _ = error_reason(&body);
+        }
+
+        #[test]
+        fn any_retry_after_is_none_or_at_most_a_minute(value in prop_oneof![
+            text(),
+            any::<u64>().prop_map(|n| n.to_string()),
+            mutated(Just("Wed, 21 Oct 2035 07:28:00 GMT".to_owned())),
+        ]) {
+            if let Some(wait) = retry_after(&headers(&[("retry-after", &value)])) {
+                prop_assert!(wait <= MAX_RETRY_AFTER);
+            }
+        }
+    }
+}

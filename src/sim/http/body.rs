@@ -119,3 +119,104 @@ mod tests {
         assert_eq!(err.unwrap_err(), BodyError::MalformedMultipart);
     }
 }
+
+/// Property tests (issue 13): a body of any content and `Content-Type` is parameters or a
+/// [`BodyError`], never a panic; JSON objects and multipart forms are read back.
+#[cfg(test)]
+mod fuzz {
+    use axum::http::HeaderValue;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+    use crate::fuzzing::{config, json, mutated_bytes, text};
+
+    fn read(content_type: Option<&str>, body: Vec<u8>) -> Result<Params, BodyError> {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = content_type.and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(CONTENT_TYPE, value);
+        }
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(body_params(&headers, &Bytes::from(body)))
+    }
+
+    fn content_type() -> impl Strategy<Value = Option<String>> {
+        prop::option::of(prop_oneof![
+            Just("application/json".to_owned()),
+            Just("application/x-www-form-urlencoded".to_owned()),
+            Just("multipart/form-data; boundary=XyZ".to_owned()),
+            Just("multipart/form-data".to_owned()),
+            text(),
+        ])
+    }
+
+    fn multipart(fields: &[(String, String)]) -> Vec<u8> {
+        let mut body = String::new();
+        for (name, value) in fields {
+            body.push_str(&format!(
+                "--XyZ\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str("--XyZ--\r\n");
+        body.into_bytes()
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_body_is_params_or_a_body_error(
+            content_type in content_type(),
+            body in prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..64),
+                json().prop_map(|v| v.to_string().into_bytes()),
+                mutated_bytes(Just(multipart(&[("username".into(), "demo".into())]))),
+            ],
+        ) {
+            let _ = read(content_type.as_deref(), body);
+        }
+
+        #[test]
+        fn json_objects_of_scalars_are_their_params(
+            fields in prop::collection::btree_map(text(), text(), 0..6),
+            n in any::<i64>(),
+        ) {
+            let mut object = serde_json::Map::new();
+            for (k, v) in &fields {
+                object.insert(k.clone(), json!(v));
+            }
+            let long = "n".repeat(41);
+            object.insert(long.clone(), json!(n));
+            let body = serde_json::to_vec(&object).unwrap();
+            let params = read(Some("application/json"), body).unwrap();
+            for (k, v) in &fields {
+                prop_assert_eq!(params.get(&[k.as_str()]), Some(v.as_str()));
+            }
+            let n = n.to_string();
+            prop_assert_eq!(params.get(&[long.as_str()]), Some(n.as_str()));
+        }
+
+        #[test]
+        fn json_other_than_an_object_of_scalars_is_a_body_error(value in json()) {
+            let nested = value.as_object().is_some_and(|o| o.values().any(|v| v.is_array() || v.is_object()));
+            match read(Some("application/json"), value.to_string().into_bytes()) {
+                Ok(_) => prop_assert!(value.is_object() && !nested),
+                Err(BodyError::NotAnObject) => prop_assert!(!value.is_object()),
+                Err(BodyError::InvalidArgument(_)) => prop_assert!(nested),
+                Err(other) => prop_assert!(false, "{value}: {other:?}"),
+            }
+        }
+
+        #[test]
+        fn multipart_fields_are_their_params(
+            fields in prop::collection::vec(("[a-z]{1,10}", "[ -~]{0,20}"), 1..4)
+        ) {
+            let params = read(Some("multipart/form-data; boundary=XyZ"), multipart(&fields));
+            let params = params.unwrap();
+            let (name, value) = fields.last().unwrap();
+            prop_assert_eq!(params.get(&[name.as_str()]), Some(value.as_str()));
+        }
+    }
+}

@@ -127,3 +127,52 @@ mod tests {
         assert_eq!(p.get(&["token"]), Some("ab+c/d=="));
     }
 }
+
+/// Property tests (issue 13): any query string or form body is pairs, never a panic; pairs
+/// written by a form encoder are read back in order.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{config, mutated_bytes, text};
+
+    fn pairs() -> impl Strategy<Value = Vec<(String, String)>> {
+        prop::collection::vec((text(), text()), 0..6)
+    }
+
+    fn encoded(pairs: &[(String, String)]) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_bytes_are_pairs(raw in prop::collection::vec(any::<u8>(), 0..64)) {
+            let form = Params::from_form(&raw);
+            let query = Params::from_query(&String::from_utf8_lossy(&raw));
+            let _ = (form.get(&["a"]), query.get_nonempty(&["a"]), query.unknown_key(&["a"]));
+        }
+
+        #[test]
+        fn encoded_pairs_round_trip(pairs in pairs()) {
+            let raw = encoded(&pairs);
+            prop_assert_eq!(&Params::from_form(raw.as_bytes()).pairs, &pairs);
+            // `;` is escaped by the encoder, so splitting on it too changes nothing.
+            prop_assert_eq!(&Params::from_query(&raw).pairs, &pairs);
+            if let Some((key, value)) = pairs.last() {
+                let query = Params::from_query(&raw);
+                prop_assert_eq!(query.get(&[key.as_str()]), Some(value.as_str()));
+            }
+        }
+
+        #[test]
+        fn near_valid_queries_are_pairs(raw in mutated_bytes(pairs().prop_map(|p| encoded(&p).into_bytes()))) {
+            let _ = Params::from_form(&raw).unknown_key_in(&[&["c", "t"]]);
+            let _ = Params::from_query(&String::from_utf8_lossy(&raw)).get(&["c"]);
+        }
+    }
+}

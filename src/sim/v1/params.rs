@@ -109,3 +109,47 @@ mod tests {
         assert_eq!(TimeParam::FromNow(i64::MAX).resolve(100), i64::MAX);
     }
 }
+
+/// Property tests (issue 13): any time parameter is a [`TimeParam`] or [`BadTime`] (quoting
+/// at most 40 characters), never a panic; timestamps and offsets read back.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{config, mutated, text};
+
+    fn instant() -> impl Strategy<Value = i64> {
+        0i64..4_102_444_800_000
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_text_is_a_time_or_bad_time(s in prop_oneof![
+            text(),
+            mutated(instant().prop_map(|ms| EenTimestamp::from_millis(ms).to_string())),
+            mutated(any::<i64>().prop_map(|ms| format!("{ms:+}"))),
+        ]) {
+            match TimeParam::parse(&s) {
+                Ok(time) => {
+                    let _ = time.resolve(EenTimestamp::now().as_millis());
+                }
+                Err(BadTime(quoted)) => prop_assert!(quoted.chars().count() <= 40 && s.starts_with(&quoted)),
+            }
+        }
+
+        #[test]
+        fn timestamps_and_offsets_read_back(ms in instant(), offset in any::<i64>()) {
+            let text = EenTimestamp::from_millis(ms).to_string();
+            prop_assert_eq!(TimeParam::parse(&text), Ok(TimeParam::At(ms)));
+            prop_assert_eq!(TimeParam::parse(&format!("{offset:+}")), Ok(TimeParam::FromNow(offset)));
+            let unsigned = offset.unsigned_abs().min(i64::MAX as u64);
+            prop_assert_eq!(
+                TimeParam::parse(&format!(" {unsigned}")),
+                Ok(TimeParam::FromNow(i64::try_from(unsigned).unwrap()))
+            );
+        }
+    }
+}

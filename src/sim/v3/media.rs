@@ -417,3 +417,31 @@ mod tests {
         assert_eq!(parse_image_token(&other), None);
     }
 }
+
+/// Property tests (issue 13): any image token is a frame or `None`, never a panic; tokens
+/// the simulator writes read back.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{config, mutated, text};
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_token_is_a_frame_or_none(token in prop_oneof![
+            text(),
+            mutated(any::<i64>().prop_map(|ms| image_token("1000c4ae", Kind::Preview, ms))),
+        ]) {
+            let _ = parse_image_token(&token);
+        }
+
+        #[test]
+        fn image_tokens_round_trip(esn in "[0-9a-f]{8}", main in any::<bool>(), ms in any::<i64>()) {
+            let kind = if main { Kind::Main } else { Kind::Preview };
+            prop_assert_eq!(parse_image_token(&image_token(&esn, kind, ms)), Some((esn, kind, ms)));
+        }
+    }
+}

@@ -548,3 +548,104 @@ mod tests {
         assert_eq!(q.unknown(&["a"]), ["b", "include"]);
     }
 }
+
+/// Property tests (issue 13): timestamps, page tokens and query strings of any content are
+/// read or answered with the typed error (a 400 envelope), never a panic; what the simulator
+/// writes it reads back.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{config, mutated, text};
+
+    /// 1900 to 2100.
+    fn instant() -> impl Strategy<Value = i64> {
+        -2_208_988_800_000i64..4_102_444_800_000
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_text_is_a_time_or_a_time_error(
+            s in prop_oneof![text(), mutated(instant().prop_map(format_timestamp))],
+            allow_z in any::<bool>(),
+        ) {
+            match parse_timestamp(&s, allow_z) {
+                Ok(_) => prop_assert!(!s.contains(' ')),
+                Err(TimeError::UnencodedPlus) => prop_assert!(s.contains(' ')),
+                Err(TimeError::Zulu) => prop_assert!(!allow_z && s.ends_with(['Z', 'z'])),
+                Err(TimeError::Malformed) => {}
+            }
+        }
+
+        #[test]
+        fn formatted_times_round_trip(ms in instant(), allow_z in any::<bool>()) {
+            prop_assert_eq!(parse_timestamp(&format_timestamp(ms), allow_z), Ok(ms));
+        }
+
+        #[test]
+        fn a_space_for_the_plus_is_named(ms in instant()) {
+            let sent = format_timestamp(ms).replace('+', " ");
+            prop_assert_eq!(parse_timestamp(&sent, false), Err(TimeError::UnencodedPlus));
+        }
+
+        #[test]
+        fn any_page_token_is_an_offset_or_a_400(token in prop_oneof![
+            text(),
+            mutated((0usize..10_000).prop_map(|n| page_token("cameras", n))),
+        ]) {
+            if let Err(e) = page_offset("/p", "cameras", &token) {
+                prop_assert_eq!(e.code(), 400);
+            }
+        }
+
+        #[test]
+        fn page_tokens_round_trip(kind in "[a-z]{1,10}", offset in any::<usize>()) {
+            let token = page_token(&kind, offset);
+            prop_assert_eq!(page_offset("/p", &kind, &token).ok(), Some(offset));
+            let other = format!("{kind}x");
+            prop_assert_eq!(page_offset("/p", &other, &token).unwrap_err().code(), 400);
+        }
+
+        #[test]
+        fn any_query_is_read_or_a_400(raw in text(), size in text()) {
+            let query = Query::parse(raw.as_bytes());
+            let _ = (query.list("include"), query.unknown(&["a"]), query.has("a"));
+            for result in [
+                query.only("/p", &["a"]).err(),
+                query.require("/p", &["a"]).err(),
+                query.includes("/p", &["status"]).err(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                prop_assert_eq!(result.code(), 400);
+            }
+            let sized = Query::parse(format!("pageSize={}", enc(&size)).as_bytes());
+            match sized.page_size("/p") {
+                Ok(n) => prop_assert!((1..=MAX_PAGE_SIZE).contains(&n)),
+                Err(e) => prop_assert_eq!(e.code(), 400),
+            }
+        }
+
+        #[test]
+        fn pages_of_any_token_and_size_are_a_page_or_a_400(
+            token in prop_oneof![text(), (0usize..50).prop_map(|n| page_token("k", n))],
+            size in prop_oneof![text(), any::<i64>().prop_map(|n| n.to_string())],
+            items in 0usize..40,
+        ) {
+            let raw = format!("pageToken={}&pageSize={}", enc(&token), enc(&size));
+            let items: Vec<Value> = (0..items).map(Value::from).collect();
+            match page(&Query::parse(raw.as_bytes()), "/p", "k", items, Some(0)) {
+                Ok(body) => prop_assert!(body["results"].is_array()),
+                Err(e) => prop_assert_eq!(e.code(), 400),
+            }
+        }
+    }
+
+    fn enc(value: &str) -> String {
+        url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+    }
+}
