@@ -248,9 +248,9 @@ async fn a_camera_page_is_the_twenty_newest_frames_with_at_most_five_in_flight()
             .unwrap_or_else(|e| panic!("{}: {e}", camera.name));
         let stats = sim.stats();
         let calls = stats.count(Endpoint::V3RecordedImage) + stats.count(Endpoint::V3LiveImage);
-        // The first view of a camera measures its cadence first; when frame jitter wastes
-        // an anchor, the walk makes up for it with up to 4 calls more (see `walk`).
-        assert!(calls <= 29, "{}: {calls} EEN calls", camera.name);
+        // The first view of a camera measures its cadence first; whatever frame jitter does
+        // to the anchors, a walk of 20 makes at most 25 calls (see `walk`).
+        assert!(calls <= 25, "{}: {calls} EEN calls", camera.name);
         assert!(stats.v3.images_in_flight_peak <= 5, "{}: peak", camera.name);
         assert_eq!(listed.len(), 20, "{}", camera.name);
         let times: Vec<_> = listed.iter().map(|l| l.timestamp).collect();

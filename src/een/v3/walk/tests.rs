@@ -28,6 +28,9 @@ struct Log {
     out: BTreeSet<usize>,
     released: BTreeSet<usize>,
     peak: usize,
+    /// The step each fetch was asked in.
+    asked_in: Vec<usize>,
+    step: usize,
 }
 
 struct Camera {
@@ -89,6 +92,8 @@ impl Camera {
             let mut log = self.log.borrow_mut();
             let id = log.seeks.len();
             log.seeks.push(seek.clone());
+            let step = log.step;
+            log.asked_in.push(step);
             log.out.insert(id);
             log.peak = log.peak.max(log.out.len());
             id
@@ -148,6 +153,7 @@ impl Camera {
             };
             log.released.extend(release);
             rounds += 1;
+            log.step = rounds;
         };
         let log = self.log.borrow();
         Outcome {
@@ -156,6 +162,31 @@ impl Camera {
             rounds,
             peak: log.peak,
         }
+    }
+
+    /// What the last walk asked, step by step, with frame numbers (0 = the newest frame)
+    /// in place of times: for a failing test to show.
+    fn trace(&self) -> String {
+        let log = self.log.borrow();
+        let f = &self.rec.frames;
+        let index = |t: Ms| match f.binary_search(&t) {
+            Ok(i) => format!("#{}", f.len() - 1 - i),
+            Err(i) => format!("<#{}", f.len() - i),
+        };
+        let mut out = String::new();
+        for (seek, step) in log.seeks.iter().zip(&log.asked_in) {
+            let what = match seek {
+                Seek::Newest => "newest".to_owned(),
+                Seek::Before(t) => format!("before {}", index(t.as_millis())),
+                Seek::AtOrBefore(t) => format!("anchor {}", index(t.as_millis())),
+                Seek::Prev(token) => {
+                    let at: Ms = token.strip_prefix('p').unwrap().parse().unwrap();
+                    format!("prev of {}", index(at))
+                }
+            };
+            out.push_str(&format!("[{step}] {what}\n"));
+        }
+        out
     }
 
     /// The `count` newest frames the start asks for, newest first.
@@ -242,8 +273,8 @@ fn starts(cam: &Camera) -> [Seek; 5] {
     ]
 }
 
-/// Calls a walk of 20 makes at most when anchors were wasted.
-const MOST_CALLS: usize = 20 + MAX_IN_FLIGHT + MAX_REFUNDED;
+/// Calls a walk of 20 makes at most, whatever the recording, start and hint.
+const MOST_CALLS: usize = 20 + MAX_IN_FLIGHT;
 
 #[test]
 fn one_second_cadence_with_jitter_costs_few_calls_and_round_trips() {
@@ -253,13 +284,15 @@ fn one_second_cadence_with_jitter_costs_few_calls_and_round_trips() {
             for hint in [None, secs(1.0)] {
                 *cam.log.borrow_mut() = Log::default();
                 let o = cam.check(start.clone(), 20, hint, None);
-                // Without a cadence, two round trips measure it; from Newest, anchors
-                // wait for the start frame's time; half-way between frames, the anchors'
-                // times fall within the jitter of frames and may land a frame apart.
+                // Without a cadence, two round trips measure it. With one, the anchors
+                // from Newest wait for the start frame's time, and from Before the last
+                // waits for a spacing to check the hint; half-way between frames, the
+                // anchors' times fall within the jitter of frames and may land a frame
+                // apart.
                 let rounds = match (i, hint) {
                     (_, None) => 7,
-                    (0, Some(_)) | (4, Some(_)) => 6,
-                    (_, Some(_)) => 5,
+                    (4, Some(_)) => 7,
+                    (_, Some(_)) => 6,
                 };
                 assert!(o.calls <= 25, "{start:?} {hint:?}: {} calls", o.calls);
                 assert!(
@@ -289,7 +322,7 @@ fn a_start_long_after_the_newest_frame() {
                 "{cadence} {hint:?}: {} calls",
                 o.calls
             );
-            assert!(o.rounds <= 7, "{cadence} {hint:?}: {} rounds", o.rounds);
+            assert!(o.rounds <= 12, "{cadence} {hint:?}: {} rounds", o.rounds);
         }
     }
 }
@@ -302,13 +335,9 @@ fn fast_and_slow_cadences_with_a_wrong_hint_are_still_exact() {
             for hint in [secs(1.0), None, secs(cadence as f64 / 1000.0)] {
                 *cam.log.borrow_mut() = Log::default();
                 let o = cam.check(start.clone(), 20, hint, None);
-                let (calls, rounds) = if hint == secs(1.0) {
-                    (MOST_CALLS, 10)
-                } else {
-                    (25, 7)
-                };
+                let rounds = if hint == secs(1.0) { 16 } else { 8 };
                 assert!(
-                    o.calls <= calls,
+                    o.calls <= MOST_CALLS,
                     "{cadence} {start:?} {hint:?}: {} calls",
                     o.calls
                 );
@@ -341,7 +370,7 @@ fn a_gap_in_the_recording_inside_the_window() {
                 let o = cam.check(start.clone(), 20, hint, None);
                 let label = format!("gap after {gap_after}, {start:?} {hint:?}");
                 assert!(o.calls <= MOST_CALLS, "{label}: {} calls", o.calls);
-                assert!(o.rounds <= 10, "{label}: {} rounds", o.rounds);
+                assert!(o.rounds <= 12, "{label}: {} rounds", o.rounds);
             }
         }
     }
@@ -357,8 +386,6 @@ fn fewer_frames_than_asked_gives_all_of_them() {
                 for start in [Seek::Newest, before(T0 + 10_000), before(T0 - 3_500)] {
                     *cam.log.borrow_mut() = Log::default();
                     let o = cam.check(start.clone(), 20, hint, None);
-                    // 25 calls when the hint is right or none; anchors a wrong hint or a
-                    // start far after the newest frame wasted are made up for.
                     assert!(
                         o.calls <= MOST_CALLS,
                         "{n} {start:?} {hint:?}: {} calls",
@@ -488,13 +515,12 @@ fn random_recordings_and_answer_orders() {
         };
         let count = rng.random_range(1..40);
         let o = cam.check(start, count, hint, Some(&mut rng));
-        // The plan's budget rests on estimates: with gaps and a hint many times too long,
-        // 1 in ~1000 such walks was seen to need one call more.
-        let most = count + MAX_IN_FLIGHT + MAX_REFUNDED + 1;
+        let most = count + MAX_IN_FLIGHT;
         assert!(
             o.calls <= most,
-            "case {case}: {} calls for {count}",
-            o.calls
+            "case {case}: {} calls for {count}, hint {hint:?}\n{}",
+            o.calls,
+            cam.trace()
         );
     }
 }
@@ -516,3 +542,5 @@ fn cadence_is_the_median_spacing_within_bounds() {
     assert_eq!(state.cadence(), Some(MIN_CADENCE_MS));
     assert_eq!(State::new(&Seek::Newest, 20, None).cadence(), None);
 }
+
+mod families;
