@@ -352,3 +352,75 @@ async fn the_camera_list_maps_every_connection_status_and_time_zone() {
     v3_ids.sort();
     assert_eq!(v1_ids, v3_ids);
 }
+
+#[tokio::test]
+async fn a_second_view_of_the_newest_frames_walks_only_the_new_ones() {
+    let sim = approving_sim().await;
+    let gallery = connected(&sim).await;
+    let cameras = gallery.cameras().await.unwrap();
+    // Four frames a second: new ones come while the test waits for them.
+    let camera = cameras
+        .iter()
+        .find(|c| c.name == "Cash Register")
+        .expect("the fast camera");
+    let image_calls = |sim: &SimHandle| {
+        let stats = sim.stats();
+        stats.count(Endpoint::V3RecordedImage) + stats.count(Endpoint::V3LiveImage)
+    };
+    sim.reset_stats();
+    let first = gallery
+        .list_previews(&camera.esn, Before::Now, 20)
+        .await
+        .unwrap();
+    let cold = image_calls(&sim);
+    assert_eq!(first.len(), 20);
+    assert!(cold <= 25, "{cold} calls for the first view");
+
+    // Polled through v1 (which the count below leaves out), with a deadline: a few new
+    // frames, fewer than a page.
+    let seen = first[0].timestamp;
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let newest = v1_truth(&sim, &camera.esn, EenTimestamp::now()).await;
+            if newest
+                .iter()
+                .position(|&t| t == seen)
+                .is_some_and(|i| i >= 3)
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("new frames come");
+
+    sim.reset_stats();
+    let second = gallery
+        .list_previews(&camera.esn, Before::Now, 20)
+        .await
+        .unwrap();
+    let warm = image_calls(&sim);
+    let times: Vec<_> = second.iter().map(|l| l.timestamp).collect();
+    assert_eq!(
+        times,
+        v1_truth(&sim, &camera.esn, times[0].add_millis(1)).await
+    );
+    let new = times
+        .iter()
+        .position(|&t| t == seen)
+        .expect("the first view's newest");
+    // The new frames, and the call whose answer is the first view's newest frame.
+    assert!(warm <= new as u64 + 2, "{warm} calls for {new} new frames");
+    assert!(warm * 2 < cold, "{warm} calls warm, {cold} cold");
+    for item in &second {
+        match &item.bytes {
+            Some(bytes) => {
+                let text = comment(bytes).expect("a simulator frame");
+                assert!(text.contains(&format!("ts={}", item.timestamp)), "{text}");
+            }
+            // The rest come from the first view: the cache layer has their JPEGs.
+            None => assert!(first.iter().any(|f| f.timestamp == item.timestamp)),
+        }
+    }
+}

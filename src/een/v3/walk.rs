@@ -31,6 +31,13 @@
 //! hint, a recording gap or a start far after the newest frame: ≤ 13, and ≤ 16 for a hint
 //! three or more times too long (the first anchors land beyond the window and leave one).
 //! A walk never has more than [`MAX_IN_FLIGHT`] fetches out.
+//!
+//! From `Newest`, a walk can be given the chain of frames the last such walk proved
+//! (`chain`): it walks down from the new newest frame until an answer is the chain's newest
+//! frame, and the rest of the page comes from the chain, without calls or JPEGs; `k` new
+//! frames cost `k + 1` calls and as many round trips (anchors only when the new part is
+//! longer than half a page). A chain the answers contradict is dropped. The cadence is
+//! kept in `cadence`, the chain in `chain`.
 
 use std::collections::BTreeMap;
 use std::future::{Future, poll_fn};
@@ -38,7 +45,7 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use crate::een::{Error, Image};
+use crate::een::{Error, Image, Listed};
 use crate::timestamp::EenTimestamp;
 
 /// Most fetches a walk has out at once. It matches the page's 5-permit fetch
@@ -95,8 +102,9 @@ pub(crate) struct Frame {
 /// What a walk found.
 #[derive(Debug)]
 pub(crate) struct Walked {
-    /// Newest first, distinct, consecutive (no frame missing between two), at most `count`.
-    pub(crate) frames: Vec<Image>,
+    /// Newest first, distinct, consecutive (no frame missing between two), at most `count`;
+    /// with their JPEGs, but for those the remembered chain supplied.
+    pub(crate) frames: Vec<Listed>,
     /// The frame spacing this walk measured (median, within 0.25–16 s), else the hint: for
     /// the caller to pass next time.
     pub(crate) cadence: Option<Duration>,
@@ -105,7 +113,9 @@ pub(crate) struct Walked {
 /// Finds the `count` newest frames from `start` ([`Seek::Newest`], or [`Seek::Before`] a
 /// time), newest first, through `fetch` (`Ok(None)`: no such frame, a 404).
 ///
-/// `cadence_hint` is the spacing of the camera's frames as an earlier walk measured it;
+/// `chain` is the newest frames an earlier walk from `Newest` found (newest first; used only
+/// from `Newest`; see the module doc). `cadence_hint` is the spacing of the camera's frames
+/// as an earlier walk measured it;
 /// without it the walk measures it first (two round trips before anchors go out); a wrong
 /// one costs round trips and calls, never frames. Stops at a frame without a
 /// prev token or whose predecessor is `None`. `count == 0` makes no call. The first `Err`
@@ -117,6 +127,7 @@ pub(crate) async fn walk<F, Fut>(
     start: Seek,
     count: usize,
     cadence_hint: Option<Duration>,
+    chain: &[EenTimestamp],
     fetch: F,
 ) -> Result<Walked, Error>
 where
@@ -124,6 +135,9 @@ where
     Fut: Future<Output = Result<Option<Frame>, Error>>,
 {
     let mut state = State::new(&start, count, cadence_hint);
+    if start == Seek::Newest {
+        state.remember(chain);
+    }
     if count == 0 {
         return Ok(state.finish());
     }
@@ -198,6 +212,8 @@ struct Node {
     below: Below,
     /// Anchors that answered this frame.
     anchored: usize,
+    /// A frame of the chain an earlier walk proved (see [`walk`]): no JPEG, no prev token.
+    remembered: bool,
 }
 
 /// What is known of the frame before a known frame.
@@ -266,6 +282,8 @@ struct State {
     /// What each uncertain walk that came back answered (the frame, or for none the frame
     /// walked from): it cost nothing beyond its frame once that is among the proven ones.
     risky: Vec<Ms>,
+    /// The newest and oldest frame of the remembered chain, while it holds.
+    chain: Option<(Ms, Ms)>,
 }
 
 impl State {
@@ -291,12 +309,14 @@ impl State {
             residuals: Vec::new(),
             risky_out: 0,
             risky: Vec::new(),
+            chain: None,
         }
     }
 
     /// Takes in one answer.
     fn apply(&mut self, job: Job, frame: Option<Frame>) -> Result<(), Error> {
         let at = frame.as_ref().map(|f| f.image.timestamp.as_millis());
+        self.check_chain(job, at);
         if let (Some(at), Some(bound)) = (at, self.bound)
             && at >= bound
         {
@@ -365,17 +385,32 @@ impl State {
 
     fn insert(&mut self, frame: Frame, clear_to: Ms) -> Ms {
         let at = frame.image.timestamp.as_millis();
-        let node = self.nodes.entry(at).or_insert_with(|| Node {
-            below: if frame.prev.is_some() {
-                Below::Open
-            } else {
-                Below::Known(None)
-            },
-            image: frame.image,
-            prev: frame.prev,
-            clear_to,
-            anchored: 0,
-        });
+        let node = match self.nodes.entry(at) {
+            std::collections::btree_map::Entry::Vacant(entry) => entry.insert(Node {
+                below: if frame.prev.is_some() {
+                    Below::Open
+                } else {
+                    Below::Known(None)
+                },
+                image: frame.image,
+                prev: frame.prev,
+                clear_to,
+                anchored: 0,
+                remembered: false,
+            }),
+            std::collections::btree_map::Entry::Occupied(entry) => {
+                let node = entry.into_mut();
+                if node.remembered {
+                    // Fetched after all: its JPEG comes with the page.
+                    node.remembered = false;
+                    node.image = frame.image;
+                    if node.below == Below::Open {
+                        node.prev = frame.prev;
+                    }
+                }
+                node
+            }
+        };
         node.clear_to = node.clear_to.max(clear_to);
         at
     }
@@ -410,7 +445,11 @@ impl State {
         let proven: Vec<Ms> = self.proven().take(self.count).collect();
         let frames = proven
             .into_iter()
-            .filter_map(|at| self.nodes.remove(&at).map(|n| n.image))
+            .filter_map(|at| self.nodes.remove(&at))
+            .map(|n| Listed {
+                timestamp: n.image.timestamp,
+                bytes: (!n.remembered).then_some(n.image.bytes),
+            })
             .collect();
         Walked {
             frames,
@@ -451,7 +490,7 @@ impl State {
             slots.push(Slot {
                 at,
                 below: node.below,
-                walkable: node.prev.is_some(),
+                walkable: node.prev.is_some() || node.remembered,
                 rank: i + extra,
                 rank_hi: i.saturating_add(extra_hi),
                 next: next.map(|&(&t, _)| t),
@@ -515,16 +554,21 @@ impl State {
             if !sure && (overhead >= MAX_IN_FLIGHT || self.anchors_out > 0 || hopeless) {
                 continue;
             }
-            if let Some(node) = self.nodes.get_mut(&slot.at)
-                && let Some(token) = node.prev.take()
-            {
-                node.below = Below::Walking;
-                if !sure {
-                    overhead += 1;
-                    self.risky_out += 1;
-                }
-                jobs.push((Job::Walk(slot.at, !sure), Seek::Prev(token)));
+            let Some(node) = self.nodes.get_mut(&slot.at) else {
+                continue;
+            };
+            // A remembered frame has no token: the newest frame before it is its predecessor.
+            let seek = match node.prev.take() {
+                Some(token) => Seek::Prev(token),
+                None if node.remembered => Seek::Before(node.image.timestamp),
+                None => continue,
+            };
+            node.below = Below::Walking;
+            if !sure {
+                overhead += 1;
+                self.risky_out += 1;
             }
+            jobs.push((Job::Walk(slot.at, !sure), seek));
         }
         self.calls += jobs.len();
         if jobs.len() < free && self.anchors_out == 0 {
@@ -577,6 +621,13 @@ impl State {
             return Vec::new();
         };
         if self.top.is_none() && !self.nodes.is_empty() {
+            return Vec::new();
+        }
+        // Down to a remembered chain, a run alone costs the fewest calls: anchors only when
+        // the new part is long (the camera was not viewed for a while).
+        if let (Some((newest, _)), Some(top)) = (self.chain, self.top)
+            && between(top, newest.saturating_add(1), cadence) < self.count / 2
+        {
             return Vec::new();
         }
         // Anchors placed by the hint alone that were wasted say the hint (or the bet that
@@ -707,6 +758,7 @@ impl Stretch {
 }
 
 mod cadence;
+mod chain;
 
 use cadence::{between, most_between};
 

@@ -48,7 +48,7 @@ fn show_one_walk() {
 
 /// `n` frames as the simulator times them (`sim::timeline`): one per `cadence_ms` slot,
 /// each up to 30 % of the cadence late, the newest near T0.
-fn sim_frames(n: usize, cadence_ms: Ms, seed: u64) -> Vec<Ms> {
+pub(super) fn sim_frames(n: usize, cadence_ms: Ms, seed: u64) -> Vec<Ms> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut out: Vec<Ms> = (0..n as Ms)
         .map(|i| T0 - i * cadence_ms + rng.random_range(0..cadence_ms * 3 / 10))
@@ -86,7 +86,7 @@ impl Tally {
     }
 }
 
-const SIM_CADENCES: [Ms; 4] = [250, 1000, 4000, 16_000];
+pub(super) const SIM_CADENCES: [Ms; 4] = [250, 1000, 4000, 16_000];
 
 #[test]
 fn sim_like_jitter_with_the_right_hint_costs_at_most_eight_round_trips() {
