@@ -196,7 +196,7 @@ async fn viewers_of_one_cold_camera_page_share_one_walk() {
     let stats = app.sim.stats();
     let calls = stats.count(Endpoint::V3RecordedImage) + stats.count(Endpoint::V3LiveImage);
     assert!(
-        calls <= 29,
+        calls <= 25,
         "16 viewers made {calls} EEN image calls: one walk"
     );
     // Paging back is shared too, and reused: a second round of viewers costs nothing.

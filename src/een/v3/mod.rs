@@ -22,10 +22,11 @@ mod transport;
 mod walk;
 mod wire;
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
+
+use moka::sync::Cache;
 
 use secrecy::SecretString;
 
@@ -46,6 +47,10 @@ use crate::timestamp::EenTimestamp;
 /// that a server answering the same token forever cannot keep the call going.
 const MAX_CAMERA_PAGES: usize = 200;
 
+/// Cameras whose cadence and newest frames a client remembers (the least recently used go
+/// first): a chain of 20 timestamps is a few hundred bytes.
+const CAMERAS_REMEMBERED: u64 = 10_000;
+
 /// The EEN API v3 client. Cheap to clone: clones share the connection, the pool and the cap
 /// on requests in flight.
 #[derive(Clone)]
@@ -58,7 +63,10 @@ struct Inner {
     transport: Pool,
     tokens: Tokens,
     /// Each camera's preview spacing, learned from walks, so the next page is found faster.
-    cadence: Mutex<HashMap<Esn, Duration>>,
+    cadence: Cache<Esn, Duration>,
+    /// Each camera's newest frames as the last walk from its newest frame proved them
+    /// consecutive (newest first), so the next such walk stops where they begin.
+    chains: Cache<Esn, Arc<Vec<EenTimestamp>>>,
 }
 
 impl Client {
@@ -75,7 +83,8 @@ impl Client {
             inner: Arc::new(Inner {
                 transport: transport::pool(&config)?,
                 tokens: Tokens::new(store),
-                cadence: Mutex::new(HashMap::new()),
+                cadence: Cache::new(CAMERAS_REMEMBERED),
+                chains: Cache::new(CAMERAS_REMEMBERED),
                 config,
             }),
         })
@@ -225,7 +234,9 @@ impl Client {
     }
 
     /// Up to `count` previews strictly before `before`, newest first, distinct, with their
-    /// JPEGs: v3 finds a frame by fetching it (see `walk`).
+    /// JPEGs: v3 finds a frame by fetching it (see `walk`). From [`Before::Now`], frames the
+    /// camera's last such listing found come without theirs (the walk stops where they
+    /// begin): the caller has them, or fetches them by time.
     pub async fn list_previews(
         &self,
         esn: &Esn,
@@ -244,31 +255,29 @@ impl Client {
                 Before::Now => Seek::Newest,
                 Before::At(ts) => Seek::Before(ts),
             };
-            let hint = self
-                .inner
-                .cadence
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(esn)
-                .copied();
+            let hint = self.inner.cadence.get(esn);
+            // A view of the newest frames walks down to the frames the last one proved.
+            let chain = match start {
+                Seek::Newest => self.inner.chains.get(esn),
+                _ => None,
+            };
             let count = usize::try_from(count).unwrap_or(usize::MAX);
-            let walked =
-                walk::walk(start, count, hint, |seek| self.frame(deadline, esn, seek)).await?;
+            let walked = walk::walk(
+                start.clone(),
+                count,
+                hint,
+                chain.as_deref().map_or(&[], |c| c.as_slice()),
+                |seek| self.frame(deadline, esn, seek),
+            )
+            .await?;
             if let Some(cadence) = walked.cadence {
-                self.inner
-                    .cadence
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(esn.clone(), cadence);
+                self.inner.cadence.insert(esn.clone(), cadence);
             }
-            Ok(walked
-                .frames
-                .into_iter()
-                .map(|image| Listed {
-                    timestamp: image.timestamp,
-                    bytes: Some(image.bytes),
-                })
-                .collect())
+            if start == Seek::Newest {
+                let times = walked.frames.iter().map(|f| f.timestamp).collect();
+                self.inner.chains.insert(esn.clone(), Arc::new(times));
+            }
+            Ok(walked.frames)
         })
         .await
     }

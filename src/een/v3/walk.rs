@@ -8,14 +8,36 @@
 //! one already known (the anchor below it): only that proves two runs have nothing between
 //! them, so the answer never rests on the cadence estimate; only the cost does.
 //!
-//! With the right cadence, 20 frames cost 24 calls (20 frames and one per run that ends on
-//! a known frame) and 5 round trips from [`Seek::Before`] (the anchors go out with the start
-//! frame), 6 from [`Seek::Newest`] (anchors need the start frame's time). Without a cadence
-//! the start frame and its predecessor measure it first: 7 round trips. (With at most 5
-//! fetches out and one extra call per joining run, fewer are not possible for 20 frames: 5
-//! runs of 4 rounds after those two find at most 18.) A walk never has more than
-//! [`MAX_IN_FLIGHT`] fetches out, and plans at most `count + MAX_IN_FLIGHT` calls, plus up to
-//! [`MAX_REFUNDED`] to make up for anchors that were wasted.
+//! A hard cap: a walk of `count` frames makes at most `count + MAX_IN_FLIGHT` calls (25 for
+//! 20). Every call beyond a frame of the answer is *overhead*, and each anchor costs exactly
+//! one, whatever it finds (the call of the run that ends on it, or itself when it finds a
+//! frame already known, none, or one beyond the `count` newest); the only other overhead is
+//! walking to frames beyond the window. So a walk sends at most [`MAX_ANCHORS`] anchors in
+//! all, and a run whose frames' ranks are uncertain walks only while the overhead left
+//! covers that walk going beyond the window. Ranks are bounded from what the answers prove:
+//! frames sit within 30 % of a cadence of their slots, so a span holds at most its length
+//! over the shortest cadence the measured spacings allow, plus that jitter. A hint is never
+//! trusted for that bound; the start's and the anchors' answers bound the cadence from below
+//! until spacings are measured.
+//!
+//! Round trips, as the unit tests measure them (max over 40 recordings × 5 starts at each
+//! cadence 0.25, 1, 4, 16 s): frames 5 ms off their slots and the right hint, 6 from
+//! [`Seek::Newest`] and from [`Seek::Before`] a frame's time (7–8 half-way between frames;
+//! the first wave's last anchor waits for a spacing to check the hint: five from `Before`
+//! would need walks from anchors placed by an unchecked hint, which a hint 3× too long turns
+//! into calls beyond the cap); frames up to 30 % off their slots as the simulator's, ≤ 8
+//! with the right hint (mean 6.4), ≤ 10 without one (mean 8.2: one spacing is up to 30 %
+//! off, so the first wave has two anchors and the rest wait for more spacings). A wrong
+//! hint, a recording gap or a start far after the newest frame: ≤ 13, and ≤ 16 for a hint
+//! three or more times too long (the first anchors land beyond the window and leave one).
+//! A walk never has more than [`MAX_IN_FLIGHT`] fetches out.
+//!
+//! From `Newest`, a walk can be given the chain of frames the last such walk proved
+//! (`chain`): it walks down from the new newest frame until an answer is the chain's newest
+//! frame, and the rest of the page comes from the chain, without calls or JPEGs; `k` new
+//! frames cost `k + 1` calls and as many round trips (anchors only when the new part is
+//! longer than half a page). A chain the answers contradict is dropped. The cadence is
+//! kept in `cadence`, the chain in `chain`.
 
 use std::collections::BTreeMap;
 use std::future::{Future, poll_fn};
@@ -23,7 +45,7 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use crate::een::{Error, Image};
+use crate::een::{Error, Image, Listed};
 use crate::timestamp::EenTimestamp;
 
 /// Most fetches a walk has out at once. It matches the page's 5-permit fetch
@@ -31,13 +53,25 @@ use crate::timestamp::EenTimestamp;
 /// whether it fetches them or walks to find them.
 pub(crate) const MAX_IN_FLIGHT: usize = 5;
 
-/// Most calls a walk makes up for when anchors were wasted (found no frame, or one already
-/// known, or frames beyond the `count` newest): a recording gap that swallows several
-/// anchors' times, a start far after the newest frame, a wrong cadence hint. With 0 a walk
-/// never plans more than `count + MAX_IN_FLIGHT` calls, but such a walk is left to one run
-/// and takes up to `count` round trips; with `MAX_IN_FLIGHT - 1`, 20 frames took at most 10
-/// in the tests (and at most 29 calls).
-const MAX_REFUNDED: usize = MAX_IN_FLIGHT - 1;
+/// Most anchors one walk sends, in all its waves. Each costs exactly one call beyond the
+/// frames it helps find (the call of the run that ends on it, or itself when it finds a
+/// frame already known, none, or one beyond the `count` newest), so anchors and walks
+/// beyond the window together stay within `MAX_IN_FLIGHT` calls: one is kept for the walks
+/// whose rank is uncertain (see [`State::jobs`]).
+const MAX_ANCHORS: usize = MAX_IN_FLIGHT - 1;
+
+/// How far off a hint may be when no spacing is measured yet and the anchors' answers do
+/// not contradict it: a hint is a cadence measured over a whole page by an earlier walk.
+const HINT_UNCERTAINTY: f64 = 0.1;
+
+/// The uncertainty of a cadence measured from one spacing: a frame is up to 30 % of the
+/// cadence off its slot (`sim::timeline`, and what real cameras do), so one spacing is
+/// within ±30 % of the cadence.
+const ONE_SPACING_UNCERTAINTY: f64 = 0.3;
+
+/// The spread of a frame's time around its slot, as a share of the cadence: frames in a
+/// span of `L` ms number at most `L / cadence + JITTER`.
+const JITTER: f64 = 0.3;
 
 /// The cadence EEN allows a preview stream (0.25–16 s, spec §6.7); estimates are kept inside.
 const MIN_CADENCE_MS: f64 = 250.0;
@@ -68,8 +102,9 @@ pub(crate) struct Frame {
 /// What a walk found.
 #[derive(Debug)]
 pub(crate) struct Walked {
-    /// Newest first, distinct, consecutive (no frame missing between two), at most `count`.
-    pub(crate) frames: Vec<Image>,
+    /// Newest first, distinct, consecutive (no frame missing between two), at most `count`;
+    /// with their JPEGs, but for those the remembered chain supplied.
+    pub(crate) frames: Vec<Listed>,
     /// The frame spacing this walk measured (median, within 0.25–16 s), else the hint: for
     /// the caller to pass next time.
     pub(crate) cadence: Option<Duration>,
@@ -78,7 +113,9 @@ pub(crate) struct Walked {
 /// Finds the `count` newest frames from `start` ([`Seek::Newest`], or [`Seek::Before`] a
 /// time), newest first, through `fetch` (`Ok(None)`: no such frame, a 404).
 ///
-/// `cadence_hint` is the spacing of the camera's frames as an earlier walk measured it;
+/// `chain` is the newest frames an earlier walk from `Newest` found (newest first; used only
+/// from `Newest`; see the module doc). `cadence_hint` is the spacing of the camera's frames
+/// as an earlier walk measured it;
 /// without it the walk measures it first (two round trips before anchors go out); a wrong
 /// one costs round trips and calls, never frames. Stops at a frame without a
 /// prev token or whose predecessor is `None`. `count == 0` makes no call. The first `Err`
@@ -90,6 +127,7 @@ pub(crate) async fn walk<F, Fut>(
     start: Seek,
     count: usize,
     cadence_hint: Option<Duration>,
+    chain: &[EenTimestamp],
     fetch: F,
 ) -> Result<Walked, Error>
 where
@@ -97,6 +135,9 @@ where
     Fut: Future<Output = Result<Option<Frame>, Error>>,
 {
     let mut state = State::new(&start, count, cadence_hint);
+    if start == Seek::Newest {
+        state.remember(chain);
+    }
     if count == 0 {
         return Ok(state.finish());
     }
@@ -111,8 +152,10 @@ where
             // Nothing left to ask that could help (only after inconsistent answers).
             break;
         }
-        let (job, answer) = next_done(&mut out).await;
-        state.apply(job, answer?)?;
+        // Every answer in before planning: answers that come together are planned together.
+        for (job, answer) in next_done(&mut out).await {
+            state.apply(job, answer?)?;
+        }
         if state.complete() {
             break;
         }
@@ -120,18 +163,26 @@ where
     Ok(state.finish())
 }
 
-/// Waits for the first of the fetches out to finish and takes it out of the list. (No
-/// `FuturesUnordered`: the `futures` crate is not a dependency, and the fetches borrow the
-/// client, so they cannot be spawned.)
-async fn next_done<Fut: Future>(out: &mut Vec<(Job, Pin<Box<Fut>>)>) -> (Job, Fut::Output) {
+/// Waits for fetches out to finish and takes those that did out of the list, in the order
+/// they were sent. (No `FuturesUnordered`: the `futures` crate is not a dependency, and the
+/// fetches borrow the client, so they cannot be spawned.)
+async fn next_done<Fut: Future>(out: &mut Vec<(Job, Pin<Box<Fut>>)>) -> Vec<(Job, Fut::Output)> {
     poll_fn(|cx| {
-        for i in 0..out.len() {
+        let mut done = Vec::new();
+        let mut i = 0;
+        while i < out.len() {
             if let Poll::Ready(answer) = out[i].1.as_mut().poll(cx) {
-                let (job, _) = out.swap_remove(i);
-                return Poll::Ready((job, answer));
+                let (job, _) = out.remove(i);
+                done.push((job, answer));
+            } else {
+                i += 1;
             }
         }
-        Poll::Pending
+        if done.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(done)
+        }
     })
     .await
 }
@@ -144,8 +195,9 @@ type Ms = i64;
 enum Job {
     /// The start frame.
     Start,
-    /// The predecessor of the known frame at this time.
-    Walk(Ms),
+    /// The predecessor of the known frame at this time; `true` when that frame's rank is
+    /// uncertain, so the answer may lie beyond the `count` newest (see [`State::jobs`]).
+    Walk(Ms, bool),
     /// The newest frame at or before this time.
     Anchor(Ms),
 }
@@ -160,6 +212,8 @@ struct Node {
     below: Below,
     /// Anchors that answered this frame.
     anchored: usize,
+    /// A frame of the chain an earlier walk proved (see [`walk`]): no JPEG, no prev token.
+    remembered: bool,
 }
 
 /// What is known of the frame before a known frame.
@@ -180,6 +234,8 @@ struct Slot {
     walkable: bool,
     /// Its estimated position among all frames from the start (0 = the start frame).
     rank: usize,
+    /// The most its position can be, as far as the cadence is known (`usize::MAX`: unknown).
+    rank_hi: usize,
     /// The next older known frame, and how far up from it nothing is (its `clear_to`).
     next: Option<Ms>,
     next_clear: Ms,
@@ -196,8 +252,6 @@ struct Stretch {
     frames: usize,
     /// The run ends on a known frame (one more call), whose `clear_to` this is.
     floor: Option<Ms>,
-    /// Its first fetch is out already.
-    busy: bool,
 }
 
 /// What a walk knows and has asked so far.
@@ -216,10 +270,20 @@ struct State {
     hint: Option<f64>,
     calls: usize,
     anchors_out: usize,
+    /// Anchors sent so far, in all waves (at most [`MAX_ANCHORS`]).
+    anchors_sent: usize,
     /// Anchors that found no frame, or one already known.
     wasted: usize,
-    /// Anchors placed by the hint before any spacing was measured.
-    hinted: usize,
+    /// How far below its time each anchor that found a new frame found it: with a hint and
+    /// no spacing yet, the only sign of whether the hint is right.
+    residuals: Vec<Ms>,
+    /// Uncertain walks out (see [`Job::Walk`]).
+    risky_out: usize,
+    /// What each uncertain walk that came back answered (the frame, or for none the frame
+    /// walked from): it cost nothing beyond its frame once that is among the proven ones.
+    risky: Vec<Ms>,
+    /// The newest and oldest frame of the remembered chain, while it holds.
+    chain: Option<(Ms, Ms)>,
 }
 
 impl State {
@@ -240,26 +304,19 @@ impl State {
             hint: hint.map(|h| (h.as_secs_f64() * 1000.0).clamp(MIN_CADENCE_MS, MAX_CADENCE_MS)),
             calls: 0,
             anchors_out: 0,
+            anchors_sent: 0,
             wasted: 0,
-            hinted: 0,
+            residuals: Vec::new(),
+            risky_out: 0,
+            risky: Vec::new(),
+            chain: None,
         }
-    }
-
-    /// The cadence in ms: the median spacing measured so far, else the hint.
-    fn cadence(&self) -> Option<f64> {
-        if self.spacings.is_empty() {
-            return self.hint;
-        }
-        let mut sorted = self.spacings.clone();
-        sorted.sort_unstable();
-        // The lower median: a recording gap is a long spacing, never a short one.
-        let median = sorted[(sorted.len() - 1) / 2] as f64;
-        Some(median.clamp(MIN_CADENCE_MS, MAX_CADENCE_MS))
     }
 
     /// Takes in one answer.
     fn apply(&mut self, job: Job, frame: Option<Frame>) -> Result<(), Error> {
         let at = frame.as_ref().map(|f| f.image.timestamp.as_millis());
+        self.check_chain(job, at);
         if let (Some(at), Some(bound)) = (at, self.bound)
             && at >= bound
         {
@@ -274,15 +331,22 @@ impl State {
                     None => self.empty = true,
                     Some(frame) => {
                         self.top = at;
+                        if let (Some(bound), Some(at)) = (self.bound, at) {
+                            self.residuals.push(bound - 1 - at);
+                        }
                         let at = self.insert(frame, self.bound.unwrap_or(Ms::MAX));
                         // Anchors that found the start frame before it came were no help.
                         self.wasted += self.nodes.get(&at).map_or(0, |n| n.anchored);
                     }
                 }
             }
-            Job::Walk(above) => {
+            Job::Walk(above, risky) => {
                 if let Some(node) = self.nodes.get_mut(&above) {
                     node.below = Below::Known(at);
+                }
+                if risky {
+                    self.risky_out -= 1;
+                    self.risky.push(at.unwrap_or(above));
                 }
                 if let (Some(frame), Some(at)) = (frame, at) {
                     if at >= above {
@@ -307,6 +371,8 @@ impl State {
                 }
                 if self.nodes.contains_key(&at) {
                     self.wasted += 1;
+                } else {
+                    self.residuals.push(target - at);
                 }
                 self.insert(frame, target.saturating_add(1));
                 if let Some(node) = self.nodes.get_mut(&at) {
@@ -319,17 +385,32 @@ impl State {
 
     fn insert(&mut self, frame: Frame, clear_to: Ms) -> Ms {
         let at = frame.image.timestamp.as_millis();
-        let node = self.nodes.entry(at).or_insert_with(|| Node {
-            below: if frame.prev.is_some() {
-                Below::Open
-            } else {
-                Below::Known(None)
-            },
-            image: frame.image,
-            prev: frame.prev,
-            clear_to,
-            anchored: 0,
-        });
+        let node = match self.nodes.entry(at) {
+            std::collections::btree_map::Entry::Vacant(entry) => entry.insert(Node {
+                below: if frame.prev.is_some() {
+                    Below::Open
+                } else {
+                    Below::Known(None)
+                },
+                image: frame.image,
+                prev: frame.prev,
+                clear_to,
+                anchored: 0,
+                remembered: false,
+            }),
+            std::collections::btree_map::Entry::Occupied(entry) => {
+                let node = entry.into_mut();
+                if node.remembered {
+                    // Fetched after all: its JPEG comes with the page.
+                    node.remembered = false;
+                    node.image = frame.image;
+                    if node.below == Below::Open {
+                        node.prev = frame.prev;
+                    }
+                }
+                node
+            }
+        };
         node.clear_to = node.clear_to.max(clear_to);
         at
     }
@@ -364,7 +445,11 @@ impl State {
         let proven: Vec<Ms> = self.proven().take(self.count).collect();
         let frames = proven
             .into_iter()
-            .filter_map(|at| self.nodes.remove(&at).map(|n| n.image))
+            .filter_map(|at| self.nodes.remove(&at))
+            .map(|n| Listed {
+                timestamp: n.image.timestamp,
+                bytes: (!n.remembered).then_some(n.image.bytes),
+            })
             .collect();
         Walked {
             frames,
@@ -377,90 +462,122 @@ impl State {
     /// The known frames, newest first, with estimated ranks and gaps.
     fn slots(&self) -> Vec<Slot> {
         let cadence = self.cadence();
+        // The shortest the cadence may be: spans then hold the most frames.
+        let shortest = self.shortest();
+        let jitter = self.jitter();
         let desc: Vec<(&Ms, &Node)> = self.nodes.iter().rev().collect();
         // While the start is out, frames may be above the newest one known.
-        let mut extra = match (self.top, self.bound, cadence, desc.first()) {
-            (None, Some(bound), Some(c), Some((_, first))) => between(bound, first.clear_to, c),
-            _ => 0,
+        let (mut extra, mut extra_hi) = match (self.top, self.bound, desc.first()) {
+            (None, Some(bound), Some((_, first))) => (
+                cadence.map_or(0, |c| between(bound, first.clear_to, c)),
+                // The bound is no frame: one more may lie just below it.
+                shortest.map_or(usize::MAX, |c| {
+                    most_between(bound, first.clear_to, c, jitter).saturating_add(1)
+                }),
+            ),
+            _ => (0, 0),
         };
         let mut slots = Vec::with_capacity(desc.len());
         for (i, &(&at, node)) in desc.iter().enumerate() {
             let next = desc.get(i + 1);
-            let gap = match (node.below, next, cadence) {
-                (Below::Open | Below::Walking, Some((_, below)), Some(c)) => {
-                    between(at, below.clear_to, c)
-                }
-                _ => 0,
+            let (gap, gap_hi) = match (node.below, next) {
+                (Below::Open | Below::Walking, Some((_, below))) => (
+                    cadence.map_or(0, |c| between(at, below.clear_to, c)),
+                    shortest.map_or(usize::MAX, |c| most_between(at, below.clear_to, c, jitter)),
+                ),
+                _ => (0, 0),
             };
             slots.push(Slot {
                 at,
                 below: node.below,
-                walkable: node.prev.is_some(),
+                walkable: node.prev.is_some() || node.remembered,
                 rank: i + extra,
+                rank_hi: i.saturating_add(extra_hi),
                 next: next.map(|&(&t, _)| t),
                 next_clear: next.map_or(Ms::MIN, |(_, n)| n.clear_to),
                 gap,
             });
             extra += gap;
+            extra_hi = extra_hi.saturating_add(gap_hi);
         }
         slots
     }
 
-    /// The calls a walk plans at most: `count` frames and up to `MAX_IN_FLIGHT` more, plus
-    /// as many as anchors wasted (up to `MAX_IN_FLIGHT - 1`): an anchor that finds a frame
-    /// already known, as where a recording gap swallows the times of several, leaves one run
-    /// to walk the rest alone unless others take over.
-    fn budget(&self) -> usize {
-        // Frames found beyond the `count` newest (by a wrong cadence) were wasted too.
-        let beyond = self.slots().iter().filter(|s| s.rank >= self.count).count();
-        // So were anchors placed by a hint that measurement then contradicted.
-        let misplaced = match (self.hint, self.spacings.is_empty(), self.cadence()) {
-            (Some(hint), false, Some(measured))
-                if measured / hint > 1.5 || hint / measured > 1.5 =>
-            {
-                self.hinted
-            }
-            _ => 0,
-        };
-        let refund = (self.wasted + beyond + misplaced).min(MAX_REFUNDED);
-        self.count.saturating_add(MAX_IN_FLIGHT + refund)
+    /// Overhead calls spent or at stake: one per anchor sent (see [`MAX_ANCHORS`]), and one
+    /// per uncertain walk until its answer is sure to be among the `count` newest (proven,
+    /// or by what is known now). Together they stay within `MAX_IN_FLIGHT`, so that a walk
+    /// makes at most `count + MAX_IN_FLIGHT` calls.
+    fn overhead(&self, slots: &[Slot]) -> usize {
+        let proven: Vec<Ms> = self.proven().take(self.count).collect();
+        let unresolved = self
+            .risky
+            .iter()
+            .filter(|t| {
+                !proven.contains(t)
+                    && slots
+                        .iter()
+                        .find(|s| s.at == **t)
+                        .is_none_or(|s| s.rank_hi.saturating_add(1) >= self.count)
+            })
+            .count();
+        self.anchors_sent + self.risky_out + unresolved
     }
 
     /// The fetches to start now, at most `free`: first the predecessors of frames that may be
     /// among the `count` newest, then anchors when a run is long and calls are left.
+    ///
+    /// The proven run's last frame is always walked: its predecessor is among the `count`
+    /// newest, or the one the run ends on. Another run's frame is walked when even at its
+    /// highest possible rank its predecessor is among them; else the walk is *uncertain*
+    /// (it may find a frame beyond them, one call more) and goes out only while the overhead
+    /// allows one more.
     fn jobs(&mut self, free: usize) -> Vec<(Job, Seek)> {
         let mut jobs = Vec::new();
         if free == 0 || self.complete() {
             return jobs;
         }
-        // The proven run's last frame is always walked; other runs' frames only while the
-        // budget lasts (their ranks are estimates).
         let last_proven = self.proven().last();
-        let budget = self.budget();
-        for slot in self.slots() {
+        let slots = self.slots();
+        let mut overhead = self.overhead(&slots);
+        for slot in slots {
             if jobs.len() == free {
                 break;
             }
-            let needed = Some(slot.at) == last_proven || self.calls + jobs.len() < budget;
-            if slot.below == Below::Open
-                && slot.walkable
-                && slot.rank + 1 < self.count
-                && needed
-                && let Some(node) = self.nodes.get_mut(&slot.at)
-                && let Some(token) = node.prev.take()
-            {
-                node.below = Below::Walking;
-                jobs.push((Job::Walk(slot.at), Seek::Prev(token)));
+            if slot.below != Below::Open || !slot.walkable || slot.rank + 1 >= self.count {
+                continue;
             }
+            let sure = Some(slot.at) == last_proven || slot.rank_hi.saturating_add(1) < self.count;
+            // An uncertain walk waits for the anchors out: their answers may show a frame
+            // that deserves the call more, or the walk's frame beyond the window. A frame
+            // that may as well lie two windows down is not worth the bet.
+            let hopeless = slot.rank_hi >= 3 * self.count;
+            if !sure && (overhead >= MAX_IN_FLIGHT || self.anchors_out > 0 || hopeless) {
+                continue;
+            }
+            let Some(node) = self.nodes.get_mut(&slot.at) else {
+                continue;
+            };
+            // A remembered frame has no token: the newest frame before it is its predecessor.
+            let seek = match node.prev.take() {
+                Some(token) => Seek::Prev(token),
+                None if node.remembered => Seek::Before(node.image.timestamp),
+                None => continue,
+            };
+            node.below = Below::Walking;
+            if !sure {
+                overhead += 1;
+                self.risky_out += 1;
+            }
+            jobs.push((Job::Walk(slot.at, !sure), seek));
         }
         self.calls += jobs.len();
         if jobs.len() < free && self.anchors_out == 0 {
-            let anchors = self.anchors(free - jobs.len());
-            if self.spacings.is_empty() {
-                self.hinted += anchors.len();
-            }
+            let room =
+                (MAX_IN_FLIGHT - overhead.min(MAX_IN_FLIGHT)).min(MAX_ANCHORS - self.anchors_sent);
+            let anchors = self.anchors(room, free - jobs.len());
             self.calls += anchors.len();
             self.anchors_out += anchors.len();
+            self.anchors_sent += anchors.len();
             jobs.extend(anchors);
         }
         jobs
@@ -476,7 +593,6 @@ impl State {
                     virtual_head: true,
                     frames: self.count,
                     floor: None,
-                    busy: true,
                 }],
                 _ => Vec::new(),
             };
@@ -493,7 +609,6 @@ impl State {
                     virtual_head: false,
                     frames,
                     floor: ends_on_known.then_some(s.next_clear),
-                    busy: s.below == Below::Walking,
                 })
             })
             .collect()
@@ -501,68 +616,112 @@ impl State {
 
     /// Anchors splitting the longest stretch, so that its runs end in the fewest round
     /// trips, within `free` slots and the call budget.
-    fn anchors(&self, free: usize) -> Vec<(Job, Seek)> {
+    fn anchors(&self, room: usize, free: usize) -> Vec<(Job, Seek)> {
         let Some(cadence) = self.cadence() else {
             return Vec::new();
         };
         if self.top.is_none() && !self.nodes.is_empty() {
             return Vec::new();
         }
+        // Down to a remembered chain, a run alone costs the fewest calls: anchors only when
+        // the new part is long (the camera was not viewed for a while).
+        if let (Some((newest, _)), Some(top)) = (self.chain, self.top)
+            && between(top, newest.saturating_add(1), cadence) < self.count / 2
+        {
+            return Vec::new();
+        }
         // Anchors placed by the hint alone that were wasted say the hint (or the bet that
         // the start frame is near the bound) was wrong: measure before betting again.
-        if self.spacings.is_empty() && self.wasted > 0 {
+        // Likewise a second wave: the first one's answers may say the hint is wrong.
+        if self.spacings.is_empty() && (self.wasted > 0 || self.anchors_sent > 0) {
             return Vec::new();
         }
-        let stretches = self.stretches();
-        // Calls still needed as things stand: each stretch's frames, plus one for each run
-        // that ends on a known frame, less the fetches already out.
-        let needed: usize = stretches
-            .iter()
-            .map(|s| s.frames + usize::from(s.floor.is_some()) - usize::from(s.busy))
-            .sum();
-        // One call of margin: the estimate can be a frame short where jitter puts a frame
-        // right at an anchor's time.
-        let affordable = self.budget().saturating_sub(self.calls + needed + 1);
-        let mut by_cost: Vec<&Stretch> = stretches.iter().collect();
-        by_cost.sort_by_key(|s| std::cmp::Reverse(s.cost(0)));
-        let Some(&longest) = by_cost.first() else {
+        let Some(uncertainty) = self.uncertainty() else {
             return Vec::new();
         };
-        let second = by_cost.get(1).map_or(0, |s| s.cost(0));
-        // Each anchor costs one call net: its own, plus the run above ending on it, less the
-        // frame it finds. Each run must have a frame of its own.
-        let most = free.min(affordable).min(longest.frames.saturating_sub(1));
-        let best = (0..=most)
-            .min_by_key(|&k| (longest.cost(k), k))
+        // The less sure the cadence, the fewer anchors go out at once: anchors far down,
+        // placed by a cadence 30 % off, land on the same frames as others or beyond the
+        // window, and each costs a call whatever it finds. The rest go out once the runs
+        // have measured more spacings.
+        let wave = if uncertainty >= 0.25 {
+            2
+        } else if uncertainty >= 0.12 || self.spacings.is_empty() {
+            // Anchors placed by a hint alone leave two calls for walks from them that may
+            // go beyond the window, until a spacing checks the hint.
+            3
+        } else {
+            MAX_ANCHORS
+        };
+        let stretches = self.stretches();
+        // Anchors go one by one to the stretch that takes longest, as long as that makes it
+        // shorter; each run must have a frame of its own.
+        let before = stretches.iter().map(|s| s.cost(0)).max().unwrap_or(0);
+        let mut split = vec![0; stretches.len()];
+        // Planned as if all anchors the overhead allows went out now; then only the `wave`
+        // newest go, and the deepest wait: the run above them has the fewest frames left.
+        for _ in 0..room {
+            let Some((i, s)) = stretches
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, s)| (s.cost(split[*i]), std::cmp::Reverse(*i)))
+            else {
+                break;
+            };
+            let k = split[i];
+            if k + 1 >= s.frames || s.cost(k + 1) >= s.cost(k) {
+                break;
+            }
+            split[i] += 1;
+        }
+        let after = stretches
+            .iter()
+            .zip(&split)
+            .map(|(s, &k)| s.cost(k))
+            .max()
             .unwrap_or(0);
-        // Only worth a call if the walk as a whole ends sooner.
-        if best == 0 || longest.cost(best).max(second) >= longest.cost(0) {
+        // Only worth calls if the walk as a whole ends sooner.
+        if after >= before {
             return Vec::new();
         }
-        longest
-            .offsets(best)
-            .into_iter()
-            .filter_map(|offset| {
-                // The `offset+1`-th frame below a real head; frame number `offset` (0 = the
-                // start) below a bound, which is up to one cadence above the start frame.
-                let depth = if longest.virtual_head {
-                    offset as f64 - 0.5
-                } else {
-                    offset as f64 + 0.5
-                };
-                let target = longest.head.saturating_sub((depth * cadence).round() as Ms);
-                (target < longest.head && longest.floor.is_none_or(|floor| target >= floor)).then(
-                    || {
-                        let seek = Seek::AtOrBefore(EenTimestamp::from_millis(target));
-                        (Job::Anchor(target), seek)
-                    },
-                )
-            })
-            .collect()
+        let mut anchors: Vec<(Job, Seek)> = stretches
+            .iter()
+            .zip(split)
+            .flat_map(|(s, k)| s.anchors(k, cadence))
+            .collect();
+        anchors.sort_by_key(|(job, _)| match job {
+            Job::Anchor(target) => std::cmp::Reverse(*target),
+            _ => std::cmp::Reverse(Ms::MIN),
+        });
+        anchors.truncate(wave.min(free));
+        anchors
     }
 }
 
 impl Stretch {
+    /// The `k` anchors that split it, as [`Stretch::offsets`] places them.
+    fn anchors(&self, k: usize, cadence: f64) -> Vec<(Job, Seek)> {
+        if k == 0 {
+            return Vec::new();
+        }
+        self.offsets(k)
+            .into_iter()
+            .filter_map(|offset| {
+                // The `offset+1`-th frame below a real head; frame number `offset` (0 = the
+                // start) below a bound, which is up to one cadence above the start frame.
+                let depth = if self.virtual_head {
+                    offset as f64 - 0.5
+                } else {
+                    offset as f64 + 0.5
+                };
+                let target = self.head.saturating_sub((depth * cadence).round() as Ms);
+                (target < self.head && self.floor.is_none_or(|floor| target >= floor)).then(|| {
+                    let seek = Seek::AtOrBefore(EenTimestamp::from_millis(target));
+                    (Job::Anchor(target), seek)
+                })
+            })
+            .collect()
+    }
+
     /// Round trips until its runs end with `k` anchors: `k + 1` runs, each but the last (or
     /// every one, when the stretch ends on a known frame) one call longer than its frames.
     fn cost(&self, k: usize) -> usize {
@@ -598,17 +757,10 @@ impl Stretch {
     }
 }
 
-/// The estimated number of frames older than the frame at `upper` and newer than `clear`, at
-/// one per `cadence` ms. Where `clear` falls on a frame's time, jitter decides whether that
-/// frame is inside; the estimate then says no: a frame too few makes a walk start a frame
-/// early, a frame too many would make it wait.
-fn between(upper: Ms, clear: Ms, cadence: f64) -> usize {
-    if clear >= upper {
-        return 0;
-    }
-    let frames = ((upper - clear) as f64 / cadence - 0.1).floor();
-    if frames > 0.0 { frames as usize } else { 0 }
-}
+mod cadence;
+mod chain;
+
+use cadence::{between, most_between};
 
 #[cfg(test)]
 mod tests;
