@@ -18,6 +18,7 @@
 pub mod cache;
 pub mod config;
 pub mod een;
+pub mod files;
 pub mod gallery;
 pub mod healthcheck;
 pub mod metrics;

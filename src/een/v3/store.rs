@@ -2,7 +2,6 @@
 //! or memory only (demo mode, tests). Issue 16 adds a shared store for replicas.
 
 use std::fmt;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -206,57 +205,12 @@ fn write(dir: &Path, stored: &Stored) -> Result<(), StoreError> {
             source,
         }
     };
-    create_private_dir(dir).map_err(io("create the directory of", &path))?;
-    let tmp = dir.join(format!(".{CONNECTION_FILE}.{}.tmp", rand::random::<u64>()));
     let json = serde_json::to_vec_pretty(stored).map_err(|e| StoreError::Io {
         action: "encode",
         path: path.clone(),
         source: std::io::Error::other(e),
     })?;
-    let result = (|| {
-        let mut file = private_file(&tmp)?;
-        file.write_all(&json)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, &path)?;
-        // The rename itself is durable only once the directory is flushed.
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io("write", &path))
-}
-
-#[cfg(unix)]
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt as _;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
+    crate::files::write_private(&path, &json).map_err(io("write", &path))
 }
 
 #[cfg(test)]
