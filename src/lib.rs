@@ -15,6 +15,7 @@
 //! clients and the simulator use, [`metrics`], [`telemetry`], [`healthcheck`] and
 //! [`shutdown`].
 
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod een;

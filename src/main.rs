@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use een_gallery::config::{Config, LogFormat};
 use een_gallery::healthcheck::{self, HealthcheckArgs};
-use een_gallery::{server, sim, telemetry};
+use een_gallery::{auth, server, sim, telemetry};
 
 /// A web gallery for Eagle Eye Networks cloud cameras. Without a command it serves the
 /// gallery; without EEN credentials it serves demo data from a built-in simulator.
@@ -30,6 +30,9 @@ enum Command {
     /// port, prints the sign-in address, waits for the sign-in and writes the connection into
     /// DATA_DIR.
     Connect(Box<Config>),
+    /// Manage the gallery's users file (DATA_DIR/users, or AUTH_USERS_FILE): add, passwd,
+    /// remove, list.
+    User(auth::cli::UserArgs),
 }
 
 #[tokio::main]
@@ -51,6 +54,13 @@ async fn main() -> anyhow::Result<ExitCode> {
             server::connect::run(*config).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::User(args)) => match auth::cli::run(&args, &mut std::io::stdout()) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(error) => {
+                eprintln!("een-gallery user: {error}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
         None => {
             telemetry::init(cli.config.log_format);
             server::run(cli.config).await?;

@@ -12,4 +12,5 @@ mod health;
 mod images;
 mod pacing;
 mod pages;
+mod users_cli;
 mod v3;
