@@ -4,9 +4,9 @@
 //! limit is: the requests EEN accepted over the last second. The pace drops to 90 % of that
 //! (once per second, since the requests in flight when the limit hit are all refused
 //! together), and `Retry-After` holds every request back, not just the one refused. After
-//! [`CALM`] without a 429, the pace rises by 5 % a second, so it settles just under the limit
-//! with a 429 now and then instead of a 429 for every request; far above any rate refused it
-//! is lifted. Requests wait for their turn in order; one that gives up waiting (its call's
+//! [`CALM`] without a 429, the pace rises by 5 % a second up to just under the rate EEN
+//! accepted when it refused, and settles there; only after [`PROBE_AFTER`] does it probe
+//! higher (EEN may allow more by then), and far above any rate refused it is lifted. Requests wait for their turn in order; one that gives up waiting (its call's
 //! deadline passed) leaves the queue and costs nothing.
 
 use std::collections::VecDeque;
@@ -25,6 +25,12 @@ const CUT: f64 = 0.9;
 const CALM: Duration = Duration::from_secs(5);
 /// The pace's rise per calm second.
 const RISE_PER_SEC: f64 = 1.05;
+/// For this long after a 429 the pace rises no higher than just under the rate EEN accepted
+/// then, so it settles below the limit instead of probing it every few seconds; after it, it
+/// probes above (EEN may allow more by then).
+const PROBE_AFTER: Duration = Duration::from_secs(60);
+/// How close under the refused rate the pace settles.
+const SETTLE: f64 = 0.95;
 /// Above this many times the last refused rate, the pace is lifted.
 const LIFT_AT: f64 = 4.0;
 /// Longest `Retry-After` honoured: a broken header must not stop the gallery for hours.
@@ -177,7 +183,12 @@ impl State {
             return;
         }
         let secs = (now - since).as_secs_f64();
-        let raised = rate * RISE_PER_SEC.powf(secs);
+        let mut raised = rate * RISE_PER_SEC.powf(secs);
+        if let Some(refused) = self.refused_at
+            && now - cut < PROBE_AFTER
+        {
+            raised = raised.min((refused * SETTLE).max(rate));
+        }
         self.last_rise = Some(now);
         self.rate = match self.refused_at {
             Some(refused) if raised > refused * LIFT_AT => None,
@@ -289,5 +300,25 @@ mod tests {
         assert_eq!(pace.stats().refused_turns, 1);
         let later = pace.admit(Some(before + Duration::from_secs(11))).await;
         assert!(later.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_pace_settles_under_the_refused_rate_until_it_probes_again() {
+        let pace = Pace::default();
+        run(&pace, 11, 10).await;
+        assert_eq!(pace.stats().rate, Some(9.0));
+        tokio::time::advance(Duration::from_secs(30)).await;
+        pace.admit(None).await.unwrap();
+        assert_eq!(
+            pace.stats().rate,
+            Some(10.0 * SETTLE),
+            "settled just under 10/s"
+        );
+        tokio::time::advance(PROBE_AFTER).await;
+        pace.admit(None).await.unwrap();
+        assert!(
+            pace.stats().rate.is_none_or(|rate| rate > 10.0),
+            "probes above again"
+        );
     }
 }
