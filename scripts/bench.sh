@@ -839,7 +839,7 @@ slow_connections() {
     put slow_fresh_bad "$(oha_errors) errors; $(oha_codes)"
     alive
     # Stopped, the tool waits up to timeout + 2 s for the server to close the last round.
-    kill -TERM "$HALF_PID"
+    kill -TERM "$HALF_PID" 2>/dev/null || true # if it died, `wait` below says how
     for _ in $(seq $(((timeout + 10) * 10))); do
         kill -0 "$HALF_PID" 2>/dev/null || break
         sleep 0.1
