@@ -165,6 +165,30 @@ async fn a_second_view_of_a_camera_page_fetches_only_new_images() {
 }
 
 #[tokio::test]
+async fn sixteen_concurrent_views_of_a_camera_page_make_one_list_call() {
+    let app = start_with(Options {
+        faults: latency(),
+        ..Options::default()
+    })
+    .await;
+    let esn = esn_of(&app.online_camera());
+    app.sim.reset_stats();
+    let views: Vec<_> = (0..16)
+        .map(|_| app.spawn_get(&format!("/cameras/{esn}")))
+        .collect();
+    let mut pages = Vec::new();
+    for view in views {
+        let page = view.await.expect("view");
+        assert_eq!(page.status, StatusCode::OK);
+        pages.push(frame_timestamps(&page.html()));
+    }
+    assert!(pages.iter().all(|frames| frames.len() == 20 && *frames == pages[0]));
+    let stats = app.sim.stats();
+    assert_eq!(stats.count(Endpoint::ListImage), 1, "one list call for sixteen views");
+    assert_eq!(stats.count(Endpoint::AssetImage), 20, "each image fetched once");
+}
+
+#[tokio::test]
 async fn concurrent_requests_for_one_image_make_one_een_call() {
     let app = start_with(Options {
         faults: latency(),
