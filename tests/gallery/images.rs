@@ -182,10 +182,22 @@ async fn sixteen_concurrent_views_of_a_camera_page_make_one_list_call() {
         assert_eq!(page.status, StatusCode::OK);
         pages.push(frame_timestamps(&page.html()));
     }
-    assert!(pages.iter().all(|frames| frames.len() == 20 && *frames == pages[0]));
+    assert!(
+        pages
+            .iter()
+            .all(|frames| frames.len() == 20 && *frames == pages[0])
+    );
     let stats = app.sim.stats();
-    assert_eq!(stats.count(Endpoint::ListImage), 1, "one list call for sixteen views");
-    assert_eq!(stats.count(Endpoint::AssetImage), 20, "each image fetched once");
+    assert_eq!(
+        stats.count(Endpoint::ListImage),
+        1,
+        "one list call for sixteen views"
+    );
+    assert_eq!(
+        stats.count(Endpoint::AssetImage),
+        20,
+        "each image fetched once"
+    );
 }
 
 #[tokio::test]
