@@ -12,6 +12,8 @@ use url::Url;
 
 /// The production EEN login host (API v1).
 pub const DEFAULT_EEN_BASE_URL: &str = "https://login.eagleeyenetworks.com";
+/// Where the gallery keeps its state (the v3 connection, the users file) by default.
+pub const DEFAULT_DATA_DIR: &str = "data";
 /// EEN's OAuth2 host (API v3).
 pub const DEFAULT_EEN_AUTH_URL: &str = "https://auth.eagleeyenetworks.com";
 /// EEN's global API host, where v3 discovers an account's own API host.
@@ -73,7 +75,7 @@ pub struct Config {
 
     /// Where the EEN v3 connection (its tokens) is kept, in one file readable by this user
     /// only. Mount a volume here in a container.
-    #[arg(long, env = "DATA_DIR", default_value = "data")]
+    #[arg(long, env = "DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
 
     /// Which EEN API demo mode simulates (without credentials).

@@ -16,7 +16,7 @@ pub struct UserArgs {
     #[arg(long, env = "AUTH_USERS_FILE", global = true)]
     pub users_file: Option<PathBuf>,
     /// Where the gallery keeps its state.
-    #[arg(long, env = "DATA_DIR", default_value = "data", global = true)]
+    #[arg(long, env = "DATA_DIR", default_value = crate::config::DEFAULT_DATA_DIR, global = true)]
     pub data_dir: PathBuf,
     /// What to do.
     #[command(subcommand)]

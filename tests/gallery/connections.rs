@@ -8,7 +8,7 @@ use een_gallery::server::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::gallery::{serve_with, start};
+use crate::support::gallery::{Served, TestApp, serve_with, start};
 use crate::support::net::plain_client;
 
 /// Longest a test waits for the server to close a connection it must close.
@@ -20,6 +20,14 @@ fn limits(header_timeout: Duration, max_connections: usize) -> Limits {
         max_connections,
         ..Limits::default()
     }
+}
+
+/// The gallery in front of its simulator, served within `limits` (the app is returned to
+/// keep the simulator running).
+async fn gallery(limits: Limits) -> (TestApp, Served) {
+    let app = start().await;
+    let served = serve_with(app.router.clone(), limits, Duration::from_secs(1)).await;
+    (app, served)
 }
 
 /// A connection that sent the start of a request and never finishes its headers.
@@ -51,13 +59,7 @@ async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
 
 #[tokio::test]
 async fn half_open_connections_are_closed_after_the_header_timeout_while_others_are_served() {
-    let app = start().await;
-    let served = serve_with(
-        app.router.clone(),
-        limits(Duration::from_millis(300), 1024),
-        Duration::from_secs(1),
-    )
-    .await;
+    let (_app, served) = gallery(limits(Duration::from_millis(300), 1024)).await;
     let addr = served.addr;
     let mut slow = Vec::new();
     for _ in 0..200 {
@@ -86,13 +88,7 @@ async fn half_open_connections_are_closed_after_the_header_timeout_while_others_
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
-    let app = start().await;
-    let served = serve_with(
-        app.router.clone(),
-        limits(Duration::from_millis(300), 1024),
-        Duration::from_secs(1),
-    )
-    .await;
+    let (_app, served) = gallery(limits(Duration::from_millis(300), 1024)).await;
     let addr = served.addr;
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     stream
@@ -110,13 +106,7 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
 
 #[tokio::test]
 async fn connections_past_the_cap_wait_until_one_closes() {
-    let app = start().await;
-    let served = serve_with(
-        app.router.clone(),
-        limits(Duration::from_secs(60), 3),
-        Duration::from_secs(1),
-    )
-    .await;
+    let (_app, served) = gallery(limits(Duration::from_secs(60), 3)).await;
     let addr = served.addr;
     let mut held = Vec::new();
     for _ in 0..3 {
@@ -143,13 +133,7 @@ async fn connections_past_the_cap_wait_until_one_closes() {
 
 #[tokio::test]
 async fn oversized_heads_and_bodies_are_refused() {
-    let app = start().await;
-    let served = serve_with(
-        app.router.clone(),
-        Limits::default(),
-        Duration::from_secs(1),
-    )
-    .await;
+    let (_app, served) = gallery(Limits::default()).await;
     let addr = served.addr;
     let client = plain_client();
     let head = client

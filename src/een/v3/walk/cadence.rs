@@ -32,13 +32,7 @@ impl State {
     /// How far off [`State::cadence`] may be, as a share of it; `None` without a cadence.
     pub(super) fn uncertainty(&self) -> Option<f64> {
         let cadence = self.cadence()?;
-        // Spacings that span a recording gap say nothing of the cadence.
-        let regular: Vec<f64> = self
-            .spacings
-            .iter()
-            .map(|&s| s as f64)
-            .filter(|&s| s <= cadence * (1.0 + 2.0 * JITTER))
-            .collect();
+        let regular = self.regular_spacings(cadence);
         let hint = self
             .hint
             .filter(|&h| agrees(cadence, h, ONE_SPACING_UNCERTAINTY));
@@ -97,12 +91,7 @@ impl State {
         let Some(cadence) = self.cadence() else {
             return JITTER;
         };
-        let regular: Vec<f64> = self
-            .spacings
-            .iter()
-            .map(|&s| s as f64)
-            .filter(|&s| s <= cadence * (1.0 + 2.0 * JITTER))
-            .collect();
+        let regular = self.regular_spacings(cadence);
         if regular.len() < 4 {
             return JITTER;
         }
@@ -111,6 +100,16 @@ impl State {
             .map(|&s| (s / cadence - 1.0).abs())
             .fold(0.0, f64::max);
         (2.0 * largest).clamp(0.05, JITTER)
+    }
+
+    /// The spacings measured, in ms, but those that span a recording gap: they say nothing of
+    /// the cadence.
+    fn regular_spacings(&self, cadence: f64) -> Vec<f64> {
+        self.spacings
+            .iter()
+            .map(|&s| s as f64)
+            .filter(|&s| s <= cadence * (1.0 + 2.0 * JITTER))
+            .collect()
     }
 }
 
