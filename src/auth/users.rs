@@ -108,6 +108,19 @@ pub struct User {
     hash: String,
 }
 
+impl User {
+    /// A fingerprint of the user's password hash: a session remembers it, so that a new
+    /// password (`user passwd`) ends the sessions signed in with the old one. Not the hash:
+    /// nothing that could be attacked offline leaves the users file.
+    pub fn credential(&self) -> [u8; 16] {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(self.hash.as_bytes());
+        let mut fingerprint = [0; 16];
+        fingerprint.copy_from_slice(&digest[..16]);
+        fingerprint
+    }
+}
+
 impl fmt::Debug for User {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("User")
@@ -286,7 +299,8 @@ impl Users {
         user.filter(|_| ok)
     }
 
-    fn find(&self, name: &str) -> Option<&User> {
+    /// The user called `name`.
+    pub fn find(&self, name: &str) -> Option<&User> {
         self.iter().find(|u| u.name == name)
     }
 

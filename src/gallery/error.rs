@@ -62,6 +62,16 @@ pub enum AppError {
     /// A connect flow (v3) ended without a connection; nothing was stored.
     #[error("connect flow failed: {0}")]
     ConnectFailed(ConnectProblem),
+    /// Camera data or `/metrics` asked for by a visitor who is not signed in.
+    #[error("sign-in required")]
+    SignInRequired,
+    /// A signed-in user who is not an admin asked for an admin's page.
+    #[error("admins only")]
+    AdminOnly,
+    /// A form posted without the visitor's form token: from another site, or from a page
+    /// older than the visitor's session.
+    #[error("form token missing or wrong")]
+    FormExpired,
     /// A page template failed to render.
     #[error("template rendering failed")]
     Render(#[from] askama::Error),
@@ -181,6 +191,23 @@ impl AppError {
                 "Eagle Eye Networks did not complete the sign-in",
                 "Eagle Eye Networks refused the sign-in or could not be reached. Nothing was \
                  stored. Start again from the setup link in the gallery's log.",
+            ),
+            AppError::SignInRequired => (
+                StatusCode::UNAUTHORIZED,
+                "Sign-in required",
+                "Sign in to the gallery to see its cameras.",
+            ),
+            AppError::AdminOnly => (
+                StatusCode::FORBIDDEN,
+                "Admins only",
+                "This page is for the gallery's admins. Ask one to make you an admin, or to do \
+                 what you came for.",
+            ),
+            AppError::FormExpired => (
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "It was sent from an old page, another site, or before a new sign-in. Go back, \
+                 reload the page and send it again.",
             ),
             AppError::Render(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

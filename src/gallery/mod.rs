@@ -13,8 +13,10 @@
 
 pub mod assets;
 pub mod cache_policy;
+pub mod cookies;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod handlers;
 pub mod jpeg;
 pub mod setup;
@@ -70,9 +72,19 @@ pub fn app(state: AppState) -> Router {
                 .make_span_with(telemetry::request_span::<axum::body::Body>)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         );
+    // Over https, browsers are told to use nothing else for a year (HSTS; not for subdomains,
+    // which the gallery does not speak for).
+    let hsts = state
+        .setup
+        .is_https()
+        .then(|| HeaderValue::from_static("max-age=31536000"));
     // Probes are frequent and boring: they stay out of the request log and the metrics.
     gallery
         .merge(ops_router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::identify,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -91,22 +103,41 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static("referrer-policy"),
             HeaderValue::from_static("same-origin"),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &Response| hsts.clone(),
+        ))
         .with_state(state)
 }
 
-/// The gallery's pages, images and assets.
+/// The gallery's pages, images and assets. Camera pages and images are for visitors who may
+/// view (see `guard`); sign-in, the connect flow (which checks its own proof), the assets and
+/// the icon are for everybody.
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let pages = Router::new()
         .route("/", get(handlers::pages::grid))
         .route("/cameras/{esn}", get(handlers::pages::camera))
+        .route_layer(axum::middleware::from_fn(guard::pages_need_viewer));
+    let images = Router::new()
         .route("/cameras/{esn}/preview.jpg", get(handlers::images::preview))
         .route("/cameras/{esn}/images/{file}", get(handlers::images::image))
+        .route_layer(axum::middleware::from_fn(guard::images_need_viewer));
+    let open = Router::new()
+        .route(
+            "/login",
+            get(handlers::login::page).post(handlers::login::sign_in),
+        )
+        .route("/logout", post(handlers::login::sign_out))
         .route("/een", get(handlers::connect::manage))
-        .route("/een/connect", get(handlers::connect::connect))
+        .route(
+            "/een/connect",
+            get(handlers::connect::connect).post(handlers::connect::connect_form),
+        )
         .route(CALLBACK_PATH, get(handlers::connect::callback))
         .route("/een/disconnect", post(handlers::connect::disconnect))
         .route("/static/{name}", get(assets::serve))
-        .route("/favicon.ico", get(assets::favicon))
+        .route("/favicon.ico", get(assets::favicon));
+    pages.merge(images).merge(open)
 }
 
 /// Health and metrics endpoints for orchestrators.

@@ -16,15 +16,13 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use moka::sync::Cache;
-use rand::RngExt as _;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use url::Url;
 
+pub use crate::auth::secret::{random_secret, same_secret};
 use crate::cache::{Account, Health, Status};
 use crate::config::CALLBACK_PATH;
 use crate::een::ConnectionState;
@@ -36,24 +34,6 @@ pub const FLOW_TTL: Duration = Duration::from_secs(600);
 /// Connect flows kept at once. Only holders of the setup token start them, so a few are
 /// plenty; the bound keeps a leaked token from filling memory.
 const MAX_FLOWS: u64 = 64;
-
-/// Random bytes in a token or cookie binding.
-const SECRET_BYTES: usize = 32;
-
-/// A fresh random secret: [`SECRET_BYTES`] bytes from the thread's CSPRNG (seeded by the
-/// operating system), URL-safe base64 without padding, so it fits URLs, forms and cookies
-/// unescaped.
-pub fn random_secret() -> SecretString {
-    let bytes: [u8; SECRET_BYTES] = rand::rng().random();
-    SecretString::from(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// Whether `presented` is `expected`, looking at every byte either way: the time taken says
-/// nothing about how much of a guess was right. (The length is no secret: it is fixed.)
-pub fn same_secret(presented: &str, expected: &str) -> bool {
-    let (a, b) = (presented.as_bytes(), expected.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// The gallery's public base, from the redirect URI registered at EEN: its origin and path
 /// without [`CALLBACK_PATH`] (`https://g.example.com/een/callback` → `https://g.example.com/`).
@@ -339,29 +319,6 @@ mod tests {
             .find(|(k, _)| k == "setup")
             .map(|(_, v)| v.into_owned())
             .unwrap()
-    }
-
-    #[test]
-    fn secrets_are_32_random_bytes_in_url_safe_base64() {
-        let a = random_secret();
-        let b = random_secret();
-        assert_ne!(a.expose_secret(), b.expose_secret());
-        let bytes = URL_SAFE_NO_PAD.decode(a.expose_secret()).unwrap();
-        assert_eq!(bytes.len(), SECRET_BYTES);
-        assert!(
-            a.expose_secret()
-                .bytes()
-                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-        );
-    }
-
-    #[test]
-    fn only_the_exact_secret_matches() {
-        assert!(same_secret("abc", "abc"));
-        assert!(!same_secret("abd", "abc"));
-        assert!(!same_secret("ab", "abc"));
-        assert!(!same_secret("abcd", "abc"));
-        assert!(!same_secret("", "abc"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::setup::{self, Setup};
+use crate::auth::Auth;
 use crate::cache::{self, Account, Backoff, Directory, Health, Images};
 use crate::config::Config;
 use crate::een::Backend;
@@ -26,8 +27,8 @@ pub struct Settings {
     pub page_deadline: Duration,
     /// How long a latest preview is reused and cached by browsers.
     pub latest_preview_max_age: Duration,
-    /// Where browsers reach the gallery (v3: the registered redirect URI without
-    /// `/een/callback`, see [`setup::public_base`]); the setup links in the log start with
+    /// Where browsers reach the gallery (`PUBLIC_URL`, else for v3 the registered redirect
+    /// URI without `/een/callback`, see [`setup::public_base`]); the setup links in the log start with
     /// it, cookies are `Secure` when it is `https`, and its path prefixes the flow's
     /// redirects and cookie. `None`: links are paths only.
     pub public_url: Option<Url>,
@@ -57,11 +58,13 @@ impl Settings {
             camera_list_retry_after: Settings::default().camera_list_retry_after,
             page_deadline: config.page_deadline(),
             latest_preview_max_age: config.latest_preview_max_age(),
-            public_url: config
-                .een_redirect_url
-                .as_deref()
-                .and_then(|uri| Url::parse(uri.trim()).ok())
-                .and_then(|url| setup::public_base(&url)),
+            public_url: config.access.public_url.clone().or_else(|| {
+                config
+                    .een_redirect_url
+                    .as_deref()
+                    .and_then(|uri| Url::parse(uri.trim()).ok())
+                    .and_then(|url| setup::public_base(&url))
+            }),
         }
     }
 }
@@ -84,6 +87,8 @@ pub struct AppState {
     pub setup: Setup,
     /// How the gallery stands with EEN.
     pub health: Health,
+    /// Who may look, and the sign-in sessions.
+    pub auth: Auth,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
     /// Tunables.
@@ -118,9 +123,16 @@ impl AppState {
             account,
             setup,
             health,
+            auth: Auth::default(),
             metrics,
             settings: Arc::new(settings),
         }
+    }
+
+    /// The same state, letting in whom `auth` says (the default lets in everybody).
+    pub fn with_auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
     }
 
     /// Starts the background task that logs in (with backoff) and reconnects after failures.

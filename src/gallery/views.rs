@@ -21,6 +21,37 @@ pub struct Layout {
     pub css_href: String,
     /// The icon URL.
     pub icon_href: String,
+    /// The signed-in user, for the header.
+    pub account: Option<AccountView>,
+}
+
+/// The signed-in user in the page header: the name, the admin's link to the EEN connection
+/// page, and the sign-out form (for a session; a proxy's user signs out at the proxy).
+#[derive(Clone)]
+pub struct AccountView {
+    /// The user's name.
+    pub name: String,
+    /// The EEN connection page, for admins.
+    pub admin_href: Option<String>,
+    /// Where the sign-out form posts; `None` without a session.
+    pub sign_out_path: Option<String>,
+    /// The user's form token.
+    pub csrf: SecretString,
+}
+
+impl std::fmt::Debug for AccountView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountView")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccountView {
+    /// The form token, for the hidden field.
+    pub fn csrf_token(&self) -> &str {
+        self.csrf.expose_secret()
+    }
 }
 
 impl Layout {
@@ -31,7 +62,14 @@ impl Layout {
             notice: (status != Status::Ready).then(|| status.describe()),
             css_href: assets::href("style.css"),
             icon_href: assets::href("favicon.svg"),
+            account: None,
         }
+    }
+
+    /// The same, showing `account` in the header.
+    pub fn with_account(mut self, account: Option<AccountView>) -> Self {
+        self.account = account;
+        self
     }
 }
 
@@ -249,22 +287,78 @@ pub struct ConnectPage {
     pub disconnect_path: Option<String>,
     /// The gallery's front page.
     pub home_href: String,
-    /// The setup token, for the connect link and the disconnect form.
-    pub setup: SecretString,
+    /// The setup token, for the connect link and the disconnect form (the setup link's way).
+    pub setup: Option<SecretString>,
+    /// A signed-in admin's form token, for the connect and disconnect forms (the admin's way).
+    pub csrf: Option<SecretString>,
 }
 
 impl ConnectPage {
-    /// The connect link, token included.
+    /// The connect link, setup token included (the setup link's way).
     pub fn connect_href(&self) -> String {
         let query: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("setup", self.setup.expose_secret())
+            .append_pair("setup", self.setup_token())
             .finish();
         format!("{}?{query}", self.connect_path)
     }
 
-    /// The setup token, for the disconnect form's hidden field.
+    /// The forms' hidden field: `setup` or `csrf`.
+    pub fn proof_field(&self) -> &'static str {
+        if self.setup.is_some() {
+            "setup"
+        } else {
+            "csrf"
+        }
+    }
+
+    /// The forms' hidden value: the setup token or the admin's form token.
+    pub fn proof_value(&self) -> &str {
+        self.setup
+            .as_ref()
+            .or(self.csrf.as_ref())
+            .map_or("", |secret| secret.expose_secret())
+    }
+
+    /// The setup token, if that is the proof.
     pub fn setup_token(&self) -> &str {
-        self.setup.expose_secret()
+        self.setup
+            .as_ref()
+            .map_or("", |token| token.expose_secret())
+    }
+}
+
+/// The sign-in page.
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    /// Frame.
+    pub layout: Layout,
+    /// Where the form posts (`/login`, under the base path).
+    pub action: String,
+    /// The form's token (also in the sign-in cookie).
+    pub csrf: SecretString,
+    /// Where to go after signing in (a local path).
+    pub next: String,
+    /// The name typed before, after a failed sign-in.
+    pub name: String,
+    /// Why the last sign-in failed.
+    pub message: Option<String>,
+}
+
+impl std::fmt::Debug for LoginPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginPage")
+            .field("next", &self.next)
+            .field("name", &self.name)
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoginPage {
+    /// The form token, for the hidden field.
+    pub fn csrf_token(&self) -> &str {
+        self.csrf.expose_secret()
     }
 }
 

@@ -2,6 +2,7 @@
 //! cleanly. This is the wiring: the one module that knows every layer. `connect` is
 //! `een-gallery connect`, the v3 connect flow from a terminal.
 
+pub mod access;
 pub mod connect;
 pub mod demo;
 mod listen;
@@ -98,7 +99,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .ok()
             .and_then(|url| url.join("/").ok());
     }
-    let state = AppState::new(backend.clone(), settings);
+    let auth = access::auth(&config, simulator.is_some())?;
+    let state = AppState::new(backend.clone(), settings).with_auth(auth);
     let keeper = state.spawn_keeper(Backoff::default());
     let announcer = state.spawn_setup_announcer();
     let listener = TcpListener::bind(config.bind)

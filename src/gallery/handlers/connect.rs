@@ -16,8 +16,10 @@ use serde::Deserialize;
 use super::{html, layout};
 use crate::een::ConnectionState;
 use crate::gallery::cache_policy::{self, NO_STORE};
+use crate::gallery::cookies;
 use crate::gallery::error::{AppError, ConnectProblem, Result};
 use crate::gallery::extract::{Form, Query};
+use crate::gallery::guard::Visitor;
 use crate::gallery::setup::{FLOW_TTL, Setup, same_secret};
 use crate::gallery::state::AppState;
 use crate::gallery::views::ConnectPage;
@@ -25,11 +27,18 @@ use crate::gallery::views::ConnectPage;
 /// The cookie that binds a connect flow to the browser that started it.
 pub const FLOW_COOKIE: &str = "een_connect";
 
-/// A request carrying the setup token (`?setup=` or the form field). No `Debug`: it holds
-/// the token.
+/// A request carrying the setup token (`?setup=`). No `Debug`: it holds the token.
 #[derive(Deserialize)]
 pub struct SetupParams {
     setup: Option<String>,
+}
+
+/// A connect or disconnect form: the setup token, or a signed-in admin's form token. No
+/// `Debug`: it holds them.
+#[derive(Deserialize)]
+pub struct ProofForm {
+    setup: Option<String>,
+    csrf: Option<String>,
 }
 
 /// What EEN sends to the redirect URI: `code` and `state`, or `error` and `state`. No
@@ -41,13 +50,37 @@ pub struct CallbackParams {
     error: Option<String>,
 }
 
-/// `GET /een?setup=…`: the connection's state, with Connect (or Reconnect) and Disconnect.
+/// What allowed a step: the setup token from the log (spent when the step succeeds), or a
+/// signed-in admin (whose forms carry their form token).
+pub enum Proof {
+    /// The setup token.
+    Setup(SecretString),
+    /// A signed-in admin's form token.
+    Admin(SecretString),
+}
+
+impl Proof {
+    /// The setup token to spend on success (none for an admin).
+    fn setup_token(&self) -> &str {
+        match self {
+            Proof::Setup(token) => token.expose_secret(),
+            Proof::Admin(_) => "",
+        }
+    }
+}
+
+/// `GET /een` (a signed-in admin) or `GET /een?setup=…`: the connection's state, with Connect
+/// (or Reconnect) and Disconnect.
 pub async fn manage(
     State(state): State<AppState>,
+    visitor: Visitor,
     params: Result<Query<SetupParams>>,
 ) -> Result<Response> {
     let Query(params) = connect_flow_only(&state, params)?;
-    let token = authorize(&state, params.setup.as_deref())?;
+    let proof = match params.setup.as_deref() {
+        Some(token) => authorize(&state, &visitor, Some(token), None)?,
+        None => authorize_admin(&visitor)?,
+    };
     let base = state.setup.base_path();
     let (state_label, state_class, explanation, connected) = match state.account.state() {
         ConnectionState::Connected => (
@@ -72,8 +105,12 @@ pub async fn manage(
             true,
         ),
     };
+    let (setup, csrf) = match proof {
+        Proof::Setup(token) => (Some(token), None),
+        Proof::Admin(csrf) => (None, Some(csrf)),
+    };
     let page = ConnectPage {
-        layout: layout(&state),
+        layout: layout(&state, &visitor),
         state_label,
         state_class,
         explanation,
@@ -81,23 +118,45 @@ pub async fn manage(
         connect_path: format!("{base}/een/connect"),
         disconnect_path: connected.then(|| format!("{base}/een/disconnect")),
         home_href: home(&state),
-        setup: token,
+        setup,
+        csrf,
     };
     html(&page)
 }
 
-/// `GET /een/connect?setup=…`: starts a connect flow and sends the browser to EEN's
-/// authorize page, with a cookie binding the flow to this browser.
+/// `GET /een/connect?setup=…` (the link in the log): starts a connect flow and sends the
+/// browser to EEN's authorize page, with a cookie binding the flow to this browser.
 pub async fn connect(
     State(state): State<AppState>,
+    visitor: Visitor,
     params: Result<Query<SetupParams>>,
 ) -> Result<Response> {
     let Query(params) = connect_flow_only(&state, params)?;
-    let token = authorize(&state, params.setup.as_deref())?;
+    let proof = authorize(&state, &visitor, params.setup.as_deref(), None)?;
+    start(&state, &proof)
+}
+
+/// `POST /een/connect` (form field `setup`, or a signed-in admin's `csrf`): the same, from the
+/// connection page's button.
+pub async fn connect_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<ProofForm>,
+) -> Result<Response> {
+    let proof = authorize(
+        &state,
+        &visitor,
+        form.setup.as_deref(),
+        form.csrf.as_deref(),
+    )?;
+    start(&state, &proof)
+}
+
+fn start(state: &AppState, proof: &Proof) -> Result<Response> {
     let request = state.account.begin().ok_or(AppError::PageNotFound)?;
     let binding = state
         .setup
-        .start_flow(&request.state, request.verifier, token.expose_secret());
+        .start_flow(&request.state, request.verifier, proof.setup_token());
     let cookie = flow_cookie(&state.setup, Some(&binding));
     Ok(see_other(request.url.as_str(), Some(cookie)))
 }
@@ -134,7 +193,7 @@ async fn finish(
         .as_deref()
         .and_then(|s| state.setup.finish_flow(s))
         .ok_or(ConnectProblem::NotThisFlow)?;
-    let cookie = cookie_value(headers, FLOW_COOKIE).ok_or(ConnectProblem::NotThisFlow)?;
+    let cookie = cookies::value(headers, FLOW_COOKIE).ok_or(ConnectProblem::NotThisFlow)?;
     if !same_secret(cookie, flow.binding.expose_secret()) {
         return Err(ConnectProblem::NotThisFlow);
     }
@@ -157,14 +216,20 @@ async fn finish(
     Ok(())
 }
 
-/// `POST /een/disconnect` (form field `setup`): revokes the connection at EEN and forgets
-/// it, with the cameras and images cached of it; the pages then say "not connected", and
-/// the log shows a new connect link.
+/// `POST /een/disconnect` (form field `setup`, or a signed-in admin's `csrf`): revokes the
+/// connection at EEN and forgets it, with the cameras and images cached of it; the pages then
+/// say "not connected", and the log shows a new connect link.
 pub async fn disconnect(
     State(state): State<AppState>,
-    Form(params): Form<SetupParams>,
+    visitor: Visitor,
+    Form(form): Form<ProofForm>,
 ) -> Result<Response> {
-    let token = authorize(&state, params.setup.as_deref())?;
+    let proof = authorize(
+        &state,
+        &visitor,
+        form.setup.as_deref(),
+        form.csrf.as_deref(),
+    )?;
     if let Err(failure) = state.account.disconnect().await {
         // The backend forgets the connection even when EEN cannot be told (the account
         // logged why); only a connection still held is worth an error page.
@@ -173,7 +238,7 @@ pub async fn disconnect(
         }
     }
     forget_account_data(&state);
-    state.setup.spend(token.expose_secret());
+    state.setup.spend(proof.setup_token());
     Ok(see_other(&home(&state), None))
 }
 
@@ -199,12 +264,10 @@ fn see_other(location: &str, cookie: Option<HeaderValue>) -> Response {
     response
 }
 
-/// The presented setup token, if this backend has a connect flow (else 404) and the token
-/// is the current one (else 403).
 /// The query's parameters, once the backend is known to have a connect flow: without one
 /// (v1) these addresses do not exist, whatever their query holds (a malformed one answered
-/// 400 before this was checked, showing that they do). `POST /een/disconnect` keeps its form
-/// extractor, so an oversized body is still refused (413) before anything else.
+/// 400 before this was checked, showing that they do). The forms keep their extractor, so an
+/// oversized body is still refused (413) before anything else.
 fn connect_flow_only<T>(state: &AppState, params: Result<T>) -> Result<T> {
     if !state.account.can_connect() {
         return Err(AppError::PageNotFound);
@@ -212,13 +275,40 @@ fn connect_flow_only<T>(state: &AppState, params: Result<T>) -> Result<T> {
     params
 }
 
-fn authorize(state: &AppState, presented: Option<&str>) -> Result<SecretString> {
+/// What allows a step: the current setup token (`setup`), or a signed-in admin presenting
+/// their form token (`csrf`; a GET link carries none, so it needs the setup token).
+fn authorize(
+    state: &AppState,
+    visitor: &Visitor,
+    setup: Option<&str>,
+    csrf: Option<&str>,
+) -> Result<Proof> {
     if !state.account.can_connect() {
         return Err(AppError::PageNotFound);
     }
-    match presented {
-        Some(token) if state.setup.check(Some(token)) => Ok(SecretString::from(token)),
-        _ => Err(AppError::SetupLinkInvalid),
+    if let Some(token) = setup {
+        return if state.setup.check(Some(token)) {
+            Ok(Proof::Setup(SecretString::from(token)))
+        } else {
+            Err(AppError::SetupLinkInvalid)
+        };
+    }
+    let Proof::Admin(expected) = authorize_admin(visitor)? else {
+        return Err(AppError::SetupLinkInvalid);
+    };
+    match csrf {
+        Some(csrf) if same_secret(csrf, expected.expose_secret()) => Ok(Proof::Admin(expected)),
+        _ => Err(AppError::FormExpired),
+    }
+}
+
+/// A signed-in admin, or why not: a stranger must sign in (or use the setup link), a viewer
+/// is not an admin.
+fn authorize_admin(visitor: &Visitor) -> Result<Proof> {
+    match visitor.user() {
+        Some(user) if user.is_admin() => Ok(Proof::Admin(user.csrf.clone())),
+        Some(_) => Err(AppError::AdminOnly),
+        None => Err(AppError::SetupLinkInvalid),
     }
 }
 
@@ -226,30 +316,18 @@ fn authorize(state: &AppState, presented: Option<&str>) -> Result<SecretString> 
 /// this server's `/een` pages get it back, never a script (`HttpOnly`); `SameSite=Lax`
 /// still sends it on the top-level redirect from EEN back to the callback.
 pub fn flow_cookie(setup: &Setup, binding: Option<&SecretString>) -> HeaderValue {
-    // A `;` would end the attribute early; such a base path gets no flow cookie that works.
-    let path = format!("{}/een", setup.base_path()).replace(';', "%3B");
-    let (value, max_age) = match binding {
-        Some(binding) => (binding.expose_secret(), FLOW_TTL.as_secs()),
-        None => ("", 0),
+    let path = format!("{}/een", setup.base_path());
+    let scope = cookies::Scope {
+        path: &path,
+        same_site: "Lax",
+        secure: setup.is_https(),
     };
-    let secure = if setup.is_https() { "; Secure" } else { "" };
-    let cookie = format!(
-        "{FLOW_COOKIE}={value}; HttpOnly; SameSite=Lax; Path={path}; Max-Age={max_age}{secure}"
-    );
-    // URL-safe base64, a URL path without `;` and constants: always a valid header value.
-    HeaderValue::try_from(cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// The value of cookie `name` in the request's `Cookie` headers.
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
+    cookies::set(
+        FLOW_COOKIE,
+        binding.map(ExposeSecret::expose_secret),
+        FLOW_TTL,
+        scope,
+    )
 }
 
 #[cfg(test)]
@@ -298,7 +376,8 @@ mod tests {
             connect_path: "/cams/een/connect".to_owned(),
             disconnect_path: Some("/cams/een/disconnect".to_owned()),
             home_href: "/cams/".to_owned(),
-            setup: SecretString::from("t0k-en_"),
+            setup: Some(SecretString::from("t0k-en_")),
+            csrf: None,
         };
         let html = page.render().unwrap();
         assert!(
@@ -315,21 +394,5 @@ mod tests {
         );
         assert_eq!(html.matches("t0k-en_").count(), 2, "{html}");
         assert!(!format!("{page:?}").contains("t0k-en_"));
-    }
-
-    #[test]
-    fn the_flow_cookie_is_found_among_others() {
-        let mut headers = HeaderMap::new();
-        headers.append(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; een_connectx=2"),
-        );
-        assert_eq!(cookie_value(&headers, FLOW_COOKIE), None);
-        headers.append(
-            header::COOKIE,
-            HeaderValue::from_static("b=2;een_connect=xyz; c=3"),
-        );
-        assert_eq!(cookie_value(&headers, FLOW_COOKIE), Some("xyz"));
-        assert_eq!(cookie_value(&HeaderMap::new(), FLOW_COOKIE), None);
     }
 }

@@ -1,11 +1,13 @@
 //! The endpoints for orchestrators: liveness, readiness, metrics.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 
 use crate::cache::Status;
 use crate::gallery::cache_policy::{self, NO_STORE};
+use crate::gallery::error::AppError;
+use crate::gallery::guard::Visitor;
 use crate::gallery::state::AppState;
 
 /// `GET /healthz`: the process serves HTTP.
@@ -32,9 +34,20 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
+/// `GET /metrics`: Prometheus text format. Open when the gallery is; otherwise for a
+/// signed-in admin, or with `Authorization: Bearer <METRICS_TOKEN>` (401 for anybody else).
+pub async fn metrics(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
+    let allowed = state.auth.metrics_open()
+        || visitor.is_admin()
+        || state.auth.metrics_token_presented(&headers);
+    if !allowed {
+        return Err(AppError::SignInRequired);
+    }
+    Ok((
         [
             (
                 header::CONTENT_TYPE,
@@ -48,5 +61,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             &Status::ALL.map(Status::name),
             state.een.pace(),
         ),
-    )
+    ))
 }

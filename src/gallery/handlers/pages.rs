@@ -16,6 +16,7 @@ use crate::een::{Before, Camera, Esn, Image};
 use crate::gallery::assets::PLACEHOLDER_SIZE;
 use crate::gallery::error::{AppError, Result};
 use crate::gallery::extract::{Path, Query};
+use crate::gallery::guard::Visitor;
 use crate::gallery::jpeg::jpeg_size;
 use crate::gallery::state::AppState;
 use crate::gallery::views::{self, CameraPage, Frame, GridPage, ImageView, StatusView, Tile};
@@ -36,6 +37,7 @@ pub struct GridQuery {
 /// latest preview.
 pub async fn grid(
     State(state): State<AppState>,
+    visitor: Visitor,
     Query(query): Query<GridQuery>,
 ) -> Result<Response> {
     let deadline = Instant::now() + state.settings.page_deadline;
@@ -62,7 +64,7 @@ pub async fn grid(
         .collect::<Vec<_>>();
     let total = cameras.attached().len();
     let page = GridPage {
-        layout: layout(&state),
+        layout: layout(&state, &visitor),
         summary: format!(
             "{} of {total} camera{}, chosen at random.",
             tiles.len(),
@@ -134,6 +136,7 @@ pub struct CameraQuery {
 /// first, captioned in the camera's local time.
 pub async fn camera(
     State(state): State<AppState>,
+    visitor: Visitor,
     Path(esn): Path<String>,
     Query(query): Query<CameraQuery>,
 ) -> Result<Response> {
@@ -177,7 +180,7 @@ pub async fn camera(
         .last()
         .map(|oldest| format!("/cameras/{esn}?before={oldest}"));
     let page = CameraPage {
-        layout: layout(&state),
+        layout: layout(&state, &visitor),
         name: camera.name.clone(),
         status: StatusView::from(camera.status),
         time_zone: views::time_zone_label(tz, EenTimestamp::now()),

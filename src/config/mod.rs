@@ -3,6 +3,8 @@
 //! Every setting has an environment variable so a container can be configured without a
 //! command line; `een-gallery --help` lists them all. Durations carry their unit in the name.
 
+pub mod access;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -145,6 +147,10 @@ pub struct Config {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Who may use the gallery.
+    #[command(flatten)]
+    pub access: access::AccessConfig,
 }
 
 /// How log lines are written.
@@ -214,6 +220,9 @@ pub enum ConfigError {
     /// Both ways of giving the password were used.
     #[error("set only one of EEN_PASSWORD and EEN_PASSWORD_FILE")]
     TwoPasswords,
+    /// Both ways of giving the metrics token were used.
+    #[error("set only one of METRICS_TOKEN and METRICS_TOKEN_FILE")]
+    TwoMetricsTokens,
     /// Both ways of giving the client secret were used.
     #[error("set only one of EEN_CLIENT_SECRET and EEN_CLIENT_SECRET_FILE")]
     TwoClientSecrets,
