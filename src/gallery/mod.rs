@@ -6,7 +6,10 @@
 //! - `state`: [`AppState`] and [`Settings`];
 //! - `error`: [`AppError`](error::AppError), the error page;
 //! - `handlers`: `pages` (grid, camera), `images` (by timestamp, latest preview), `connect`
-//!   (the operator's v3 connect flow), `ops`;
+//!   (the operator's v3 connect flow), `login` (signing in and out), `ops`;
+//! - `guard`: who is asking ([`guard::Visitor`]) and keeping strangers from camera data;
+//!   `frame`: the layout around every page for that visitor; `cookies`: reading and setting
+//!   them;
 //! - `setup`: the setup token and the connect flows under way (v3);
 //! - `views`: the view models and templates; `jpeg`: reading a JPEG's size for them;
 //! - `assets`: the compiled-in stylesheet and images; `cache_policy`: every `Cache-Control`.
@@ -16,6 +19,7 @@ pub mod cache_policy;
 pub mod cookies;
 pub mod error;
 pub mod extract;
+pub mod frame;
 pub mod guard;
 pub mod handlers;
 pub mod jpeg;

@@ -4,13 +4,16 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod admin;
 mod connect;
 mod connect_terminal;
 mod connections;
+mod first_admin;
 mod fuzz;
 mod health;
 mod images;
 mod pacing;
 mod pages;
+mod signin;
 mod users_cli;
 mod v3;
