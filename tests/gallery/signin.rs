@@ -477,3 +477,45 @@ async fn no_password_session_id_or_form_token_reaches_the_log() {
         assert!(!text.contains(secret), "{secret} in the log:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn behind_https_cookies_are_secure_and_browsers_are_told_to_stay_on_https() {
+    let settings = een_gallery::gallery::Settings {
+        public_url: Some("https://gallery.example.com/".parse().unwrap()),
+        ..Default::default()
+    };
+    let door = Door::start_at(settings, |file| {
+        Auth::users(file, Lifetimes::default(), TrustedProxies::default())
+    })
+    .await;
+    let page = door.get("/login", None).await;
+    assert_eq!(
+        page.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    assert!(
+        set_cookie(&page, "een_login")
+            .unwrap()
+            .ends_with("; Secure")
+    );
+    let session = door.sign_in(VIEWER.0, VIEWER.1).await.expect("signed in");
+    assert!(!session.is_empty());
+    let (cookie, token) = door.login_form().await;
+    let answer = door
+        .post_login(
+            Some(&cookie),
+            &[("csrf", &token), ("user", VIEWER.0), ("password", VIEWER.1)],
+            None,
+        )
+        .await;
+    assert!(
+        set_cookie(&answer, "een_session")
+            .unwrap()
+            .ends_with("; Secure")
+    );
+
+    // Over plain http there is no HSTS (a browser would ignore it there anyway).
+    let plain = Door::start().await;
+    let page = plain.get("/login", None).await;
+    assert!(page.headers().get("strict-transport-security").is_none());
+}

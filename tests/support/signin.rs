@@ -11,7 +11,9 @@ use scraper::Html;
 use secrecy::SecretString;
 
 use super::connect::temp_dir;
-use super::gallery::{Served, TestApp, attrs, serve, start};
+use een_gallery::gallery::Settings;
+
+use super::gallery::{Options, Served, TestApp, attrs, serve, start_with};
 
 /// The admin of every signed-in gallery, and their password.
 pub const ADMIN: (&str, &str) = ("ada", "ada's long password");
@@ -62,11 +64,20 @@ impl Door {
 
     /// The gallery with the [`Auth`] `auth` makes of the users file.
     pub async fn start_with(auth: impl FnOnce(UsersFile) -> Auth) -> Self {
+        Self::start_at(Settings::default(), auth).await
+    }
+
+    /// The same with `settings` (a public URL, say).
+    pub async fn start_at(settings: Settings, auth: impl FnOnce(UsersFile) -> Auth) -> Self {
         let dir = temp_dir("signin");
         let users_path = dir.join("users");
         write_users(&users_path);
         let file = UsersFile::open(&users_path).expect("readable");
-        let gallery = start().await;
+        let gallery = start_with(Options {
+            settings,
+            ..Options::default()
+        })
+        .await;
         let state = gallery.state.clone().with_auth(auth(file));
         let served = serve(app(state), Duration::from_secs(1)).await;
         let base = format!("http://{}", served.addr);
