@@ -302,7 +302,11 @@ pub async fn error_pages(State(state): State<AppState>, request: Request, next: 
     let page = ErrorPage {
         layout: match &visitor {
             Some(visitor) => super::frame::layout(&state, visitor),
-            None => Layout::new(state.settings.demo, state.health.status()),
+            None => Layout::new(
+                state.settings.demo,
+                state.health.status(),
+                state.setup.base_path(),
+            ),
         },
         status: info.status.as_u16(),
         title: info.title,

@@ -15,5 +15,6 @@ mod images;
 mod pacing;
 mod pages;
 mod signin;
+mod subpath;
 mod users_cli;
 mod v3;

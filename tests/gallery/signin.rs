@@ -21,7 +21,7 @@ async fn camera(door: &Door) -> (String, String, String) {
     let camera = door.app.online_camera();
     let esn = camera.esn.clone().expect("attached");
     let newest = door.app.newest_timestamps(&esn, 1).await[0];
-    let image = image_href(&esn.parse().expect("an ESN"), newest);
+    let image = image_href("", &esn.parse().expect("an ESN"), newest);
     (esn, camera.name, image)
 }
 

@@ -7,7 +7,8 @@
 //! needs of them, [`jpeg`] reads which frame an image is, [`logs`] captures a test's log lines,
 //! [`v3`] is a v3 client of the simulator's API v3 (OAuth and bearer calls), and [`connect`]
 //! a gallery on v3 waiting to be connected, with the operator's browser at the consent page;
-//! [`signin`] a gallery with sign-in on, and a browser's side of signing in.
+//! [`signin`] a gallery with sign-in on, and a browser's side of signing in; [`nginx`] a real
+//! nginx in front of a gallery.
 
 // Each test binary uses a different part of the support layer, and `pub` here means "for the
 // test modules of this binary", which is as far as it can reach.
@@ -21,6 +22,7 @@ pub mod gallery;
 pub mod jpeg;
 pub mod logs;
 pub mod net;
+pub mod nginx;
 pub mod signin;
 pub mod sim;
 pub mod v3;
