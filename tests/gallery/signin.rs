@@ -260,6 +260,8 @@ async fn sign_out_ends_the_session_here_and_needs_the_form_token() {
     assert_eq!(location(&out), "/login");
     let cleared = set_cookie(&out, "een_session").unwrap();
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    // Images seen signed in leave the browser's cache too.
+    assert_eq!(out.headers()["clear-site-data"], "\"cache\"");
     // The old cookie is worth nothing now, wherever it was copied.
     assert_eq!(door.get("/", Some(&session)).await.status(), 303);
     assert_eq!(door.get(&image, Some(&session)).await.status(), 401);
