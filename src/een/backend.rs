@@ -8,7 +8,7 @@
 use secrecy::SecretString;
 
 use super::{
-    AuthorizationRequest, Before, Camera, ConnectionState, Error, Esn, Image, Listed, v1, v3,
+    AuthorizationRequest, Before, Camera, ConnectionState, Error, Esn, Image, Listed, Side, v1, v3,
 };
 use crate::timestamp::EenTimestamp;
 
@@ -97,6 +97,20 @@ impl Backend {
         match self {
             Backend::V1(client) => client.preview(esn, timestamp).await,
             Backend::V3(client) => client.preview(esn, timestamp).await,
+        }
+    }
+
+    /// The preview just before or just after the frame at `timestamp` (`side`), with its
+    /// JPEG; [`Error::NotFound`] when there is none on that side.
+    pub async fn neighbour_preview(
+        &self,
+        esn: &Esn,
+        timestamp: EenTimestamp,
+        side: Side,
+    ) -> Result<Image, Error> {
+        match self {
+            Backend::V1(client) => client.neighbour_preview(esn, timestamp, side).await,
+            Backend::V3(client) => client.neighbour_preview(esn, timestamp, side).await,
         }
     }
 

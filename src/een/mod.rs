@@ -17,5 +17,5 @@ pub use error::{AccountProblem, Error};
 pub use pace::PaceStats;
 pub use types::{
     AuthorizationRequest, Before, Camera, CameraStatus, ConnectionState, Esn, Image, Listed,
-    ParseEsnError,
+    ParseEsnError, Side,
 };

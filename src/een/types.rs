@@ -134,6 +134,25 @@ impl fmt::Debug for AuthorizationRequest {
     }
 }
 
+/// Which neighbour of a frame: the one just before it or the one just after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The newest frame strictly before.
+    Older,
+    /// The oldest frame strictly after.
+    Newer,
+}
+
+impl Side {
+    /// The other side: the frame `Older` of `a` is `b` exactly when `a` is `Newer` of `b`.
+    pub fn opposite(self) -> Self {
+        match self {
+            Side::Older => Side::Newer,
+            Side::Newer => Side::Older,
+        }
+    }
+}
+
 /// Where a listing of previews ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Before {

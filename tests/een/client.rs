@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use een_gallery::een::v1::{Client, SessionState};
-use een_gallery::een::{AccountProblem, Before, CameraStatus, Error};
+use een_gallery::een::{AccountProblem, Before, CameraStatus, Error, Esn, Side};
 use een_gallery::sim::{
     DEMO_PASSWORD, Endpoint, ErrorFault, Faults, LOGIN_STATE_USERS, SimHandle, UnknownCameraAnswer,
 };
@@ -776,5 +776,61 @@ async fn a_caller_queued_behind_a_timed_out_login_logs_in_itself() {
     let second = second.await.unwrap();
     assert!(second.is_ok(), "{second:?}");
     assert_eq!(sim.stats().count(Endpoint::Authenticate), 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_frames_neighbours_are_the_listings_next_frames_with_their_jpegs() {
+    let sim = sim().await;
+    let client = client(&sim);
+    let esn = online_camera(&sim);
+    // A window in the past, so no frame appears in it while the test runs.
+    let before = een_gallery::timestamp::EenTimestamp::now().add_millis(-60_000);
+    let page = client
+        .list_previews(&esn, Before::At(before), 5)
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 5);
+    sim.reset_stats();
+    for pair in page.windows(2) {
+        let (newer, older) = (pair[0], pair[1]);
+        let found = client
+            .neighbour_preview(&esn, newer, Side::Older)
+            .await
+            .unwrap();
+        assert_eq!(found.timestamp, older, "the frame before {newer}");
+        assert_eq!(
+            jpeg::comment(&found.bytes).unwrap(),
+            format!("een-sim esn={esn} ts={older}")
+        );
+        let found = client
+            .neighbour_preview(&esn, older, Side::Newer)
+            .await
+            .unwrap();
+        assert_eq!(found.timestamp, newer, "the frame after {older}");
+        assert_eq!(
+            jpeg::comment(&found.bytes).unwrap(),
+            format!("een-sim esn={esn} ts={newer}")
+        );
+    }
+    // One request each: `prev` for the frame before, `after` for the one after.
+    let stats = sim.stats();
+    assert_eq!(stats.count_status(Endpoint::PrevImage, 200), 4);
+    assert_eq!(stats.count_status(Endpoint::AfterImage, 200), 4);
+
+    // A camera without images has no neighbours on either side.
+    let empty: Esn = sim
+        .cameras()
+        .into_iter()
+        .find(|c| c.attached && !c.has_images && c.esn.is_some())
+        .and_then(|c| c.esn?.parse().ok())
+        .expect("the demo has a camera without images");
+    for side in [Side::Older, Side::Newer] {
+        let answer = client.neighbour_preview(&empty, before, side).await;
+        assert!(
+            matches!(answer, Err(Error::NotFound)),
+            "{side:?}: {answer:?}"
+        );
+    }
     sim.shutdown().await;
 }

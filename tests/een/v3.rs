@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use een_gallery::een::v3::{CONNECTION_FILE, Client, Store};
-use een_gallery::een::{Backend, Before, ConnectionState, Error, Esn, v1};
+use een_gallery::een::{Backend, Before, ConnectionState, Error, Esn, Side, v1};
 use een_gallery::server::demo;
 use een_gallery::sim::{DEMO_USERNAME, Endpoint, SimHandle};
 use een_gallery::timestamp::EenTimestamp;
@@ -423,4 +423,33 @@ async fn a_second_view_of_the_newest_frames_walks_only_the_new_ones() {
             None => assert!(first.iter().any(|f| f.timestamp == item.timestamp)),
         }
     }
+}
+
+#[tokio::test]
+async fn a_frames_neighbours_are_one_call_each_and_match_v1() {
+    let sim = approving_sim().await;
+    let gallery = connected(&sim).await;
+    let esn: Esn = v1_support::online_camera(&sim);
+    // A window in the past, so no frame appears in it while the test runs.
+    let before = EenTimestamp::now().add_millis(-60_000);
+    let truth = v1_truth(&sim, &esn, before).await;
+    sim.reset_stats();
+    for pair in truth[..5].windows(2) {
+        let (newer, older) = (pair[0], pair[1]);
+        let found = gallery
+            .neighbour_preview(&esn, newer, Side::Older)
+            .await
+            .unwrap();
+        assert_eq!(found.timestamp, older, "the frame before {newer}");
+        assert_eq!(
+            comment(&found.bytes).unwrap(),
+            format!("een-sim esn={esn} ts={older}")
+        );
+        let found = gallery
+            .neighbour_preview(&esn, older, Side::Newer)
+            .await
+            .unwrap();
+        assert_eq!(found.timestamp, newer, "the frame after {older}");
+    }
+    assert_eq!(sim.stats().count(Endpoint::V3RecordedImage), 8);
 }

@@ -36,7 +36,7 @@ use session::Sessions;
 use status::Decoded;
 use transport::{Reply, Transport, endpoint};
 
-use crate::een::{Before, Error, Esn, Image, http};
+use crate::een::{Before, Error, Esn, Image, Side, http};
 use crate::timestamp::EenTimestamp;
 
 /// The EEN API v1 client. Cheap to clone: clones share the session, the connection pool and
@@ -211,6 +211,53 @@ impl Client {
                 .get(op, deadline, "asset/asset/image.jpeg", &query)
                 .await?;
             image(reply, Some(timestamp))
+        })
+        .await
+    }
+
+    /// The preview just before or just after the frame at `timestamp` (`side`), in one
+    /// request: `prev` answers the first image at or before a time, so it is asked for a
+    /// millisecond earlier; `after` answers the first image after one.
+    pub async fn neighbour_preview(
+        &self,
+        esn: &Esn,
+        timestamp: EenTimestamp,
+        side: Side,
+    ) -> Result<Image, Error> {
+        let (endpoint, path, at) = match side {
+            Side::Older => (
+                "preview_older",
+                "asset/prev/image.jpeg",
+                timestamp.add_millis(-1),
+            ),
+            Side::Newer => ("preview_newer", "asset/after/image.jpeg", timestamp),
+        };
+        let op = Op {
+            endpoint,
+            esn: Some(esn),
+            now_relative: false,
+        };
+        self.call(op, |deadline| async move {
+            let at = at.to_string();
+            let query = [
+                ("id", esn.as_str()),
+                ("timestamp", at.as_str()),
+                ("asset_class", "pre"),
+            ];
+            let reply = self.get(op, deadline, path, &query).await?;
+            let found = image(reply, None)?;
+            // A frame on the wrong side would make the viewer step in place or backwards.
+            let beside = match side {
+                Side::Older => found.timestamp < timestamp,
+                Side::Newer => found.timestamp > timestamp,
+            };
+            if beside {
+                Ok(found)
+            } else {
+                Err(Error::Decode(
+                    "the neighbouring image is on the wrong side".into(),
+                ))
+            }
         })
         .await
     }

@@ -39,7 +39,7 @@ use walk::{Frame, Seek};
 
 use crate::een::http::{Pool, Reply, is_jpeg};
 use crate::een::{
-    AuthorizationRequest, Before, Camera, ConnectionState, Error, Esn, Image, Listed,
+    AuthorizationRequest, Before, Camera, ConnectionState, Error, Esn, Image, Listed, Side,
 };
 use crate::timestamp::EenTimestamp;
 
@@ -223,6 +223,49 @@ impl Client {
             match frame(reply)? {
                 Some(frame) if frame.image.timestamp == timestamp => Ok(frame.image),
                 _ => Err(Error::NotFound),
+            }
+        })
+        .await
+    }
+
+    /// The preview just before or just after the frame at `timestamp` (`side`), in one
+    /// request (`timestamp__lt` or `timestamp__gt`).
+    pub async fn neighbour_preview(
+        &self,
+        esn: &Esn,
+        timestamp: EenTimestamp,
+        side: Side,
+    ) -> Result<Image, Error> {
+        let (endpoint, filter) = match side {
+            Side::Older => ("preview_older", "timestamp__lt"),
+            Side::Newer => ("preview_newer", "timestamp__gt"),
+        };
+        let op = Op {
+            endpoint,
+            esn: Some(esn),
+        };
+        self.call(op, |deadline| async move {
+            let at = wire::format_timestamp(timestamp);
+            let query = [
+                ("deviceId", esn.as_str()),
+                ("type", "preview"),
+                (filter, at.as_str()),
+            ];
+            let reply = self
+                .get(deadline, "media/recordedImage.jpeg", &query, Accept::Jpeg)
+                .await?;
+            let found = frame(reply)?.ok_or(Error::NotFound)?.image;
+            // A frame on the wrong side would make the viewer step in place or backwards.
+            let beside = match side {
+                Side::Older => found.timestamp < timestamp,
+                Side::Newer => found.timestamp > timestamp,
+            };
+            if beside {
+                Ok(found)
+            } else {
+                Err(Error::Decode(
+                    "the neighbouring image is on the wrong side".into(),
+                ))
             }
         })
         .await
