@@ -10,6 +10,11 @@
 //! A camera's latest preview is fresh for `latest_max_age`; after that it is served stale (up
 //! to [`LATEST_STALE_FOR`]) while one background refresh fetches the newer one, so viewers
 //! never wait for EEN on a camera they have seen recently (stale-while-revalidate).
+//!
+//! A frame's neighbours (the frames just before and after it, for the frame viewer) are
+//! learnt from every listing, and otherwise asked of EEN once per frame and side; the
+//! neighbour's JPEG comes with the answer and lands in the cache, so stepping to it costs no
+//! further call.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -22,7 +27,7 @@ use tokio::time::Instant;
 use super::fetch::{self, Fetch};
 use super::health::Health;
 use super::trouble::{Failure, SharedError};
-use crate::een::{self, Backend, Before, Esn, Image, Listed};
+use crate::een::{self, Backend, Before, Esn, Image, Listed, Side};
 use crate::metrics::Metrics;
 use crate::timestamp::EenTimestamp;
 
@@ -36,6 +41,10 @@ pub(crate) const LATEST_STALE_FOR: Duration = Duration::from_secs(60);
 /// How long a listing of frames before a fixed past instant is reused. Those frames do not
 /// change (until retention drops the oldest), so viewers paging back share one EEN listing.
 pub const PAST_LISTING_TTL: Duration = Duration::from_secs(600);
+
+/// How long a frame's known neighbour is kept. Frames never change, so this only bounds the
+/// memory of frames that retention has since dropped.
+pub const NEIGHBOUR_TTL: Duration = Duration::from_secs(3600);
 
 /// Estimated per-entry overhead of the cache on top of the image bytes.
 const ENTRY_OVERHEAD: usize = 96;
@@ -56,6 +65,8 @@ enum Missing {
     Image(ImageKey),
     /// No latest preview of this camera.
     Latest(Esn),
+    /// No frame on this side of this one (yet, for `Newer`).
+    Neighbour(ImageKey, Side),
 }
 
 /// A listing's identity: camera, where it ends, how many frames.
@@ -78,6 +89,8 @@ pub struct Images {
     /// Cameras whose stale latest preview is being refreshed.
     refreshing: Arc<std::sync::Mutex<HashSet<Esn>>>,
     missing: Cache<Missing, ()>,
+    /// Each frame's known neighbour on each side.
+    neighbours: Cache<(ImageKey, Side), EenTimestamp>,
 }
 
 impl Images {
@@ -123,6 +136,11 @@ impl Images {
             .max_capacity(10_000)
             .time_to_live(PAST_LISTING_TTL)
             .build();
+        let neighbours = Cache::builder()
+            .name("neighbours")
+            .max_capacity(200_000)
+            .time_to_live(NEIGHBOUR_TTL)
+            .build();
         Self {
             een,
             health,
@@ -134,6 +152,7 @@ impl Images {
             latest_max_age,
             refreshing: Arc::default(),
             missing,
+            neighbours,
         }
     }
 
@@ -143,6 +162,7 @@ impl Images {
         self.cache.invalidate_all();
         self.latest.invalidate_all();
         self.missing.invalidate_all();
+        self.neighbours.invalidate_all();
     }
 
     /// The image at `timestamp`, from the cache or from EEN.
@@ -235,6 +255,11 @@ impl Images {
                 self.cache.insert(key, bytes).await;
             }
             timestamps.push(timestamp);
+        }
+        // A listing's frames are consecutive: each is the older neighbour of the one before.
+        for pair in timestamps.windows(2) {
+            let (newer, older) = (pair[0], pair[1]);
+            self.learn_neighbours(esn, newer, older).await;
         }
         Ok(timestamps)
     }
@@ -393,6 +418,86 @@ impl Images {
             outcomes[index] = outcome;
         }
         outcomes
+    }
+
+    /// The frame just `side` of the one at `timestamp`, waited for until `deadline`:
+    /// [`Fetch::Missing`] when there is none (for `Newer`: none yet). Known from a listing
+    /// that showed both, else asked of EEN once; a late answer lands in the cache.
+    pub async fn neighbour_until(
+        &self,
+        esn: &Esn,
+        timestamp: EenTimestamp,
+        side: Side,
+        deadline: Instant,
+    ) -> Fetch<EenTimestamp> {
+        let this = self.clone();
+        let esn = esn.clone();
+        fetch::detached(deadline, async move {
+            this.neighbour(&esn, timestamp, side).await
+        })
+        .await
+    }
+
+    async fn neighbour(
+        &self,
+        esn: &Esn,
+        timestamp: EenTimestamp,
+        side: Side,
+    ) -> Result<EenTimestamp, SharedError> {
+        let key = ImageKey {
+            esn: esn.clone(),
+            timestamp,
+        };
+        if let Some(found) = self.neighbours.get(&(key.clone(), side)).await {
+            return Ok(found);
+        }
+        let missing = Missing::Neighbour(key.clone(), side);
+        if self.missing.contains_key(&missing) {
+            return Err(Arc::new(een::Error::NotFound));
+        }
+        let result = self
+            .neighbours
+            .try_get_with((key.clone(), side), async {
+                self.health.gate()?;
+                let result = self.een.neighbour_preview(esn, timestamp, side).await;
+                self.health.record_image_call("neighbour_preview", &result);
+                let image = result?;
+                let found = ImageKey {
+                    esn: esn.clone(),
+                    timestamp: image.timestamp,
+                };
+                self.cache.insert(found, image.bytes).await;
+                // The way back holds only if `timestamp` is a frame itself, which its image
+                // in the cache shows (the viewer fetches it first). Only that entry: this
+                // one is what `try_get_with` is filling.
+                if self.cache.contains_key(&key) {
+                    let back = ImageKey {
+                        esn: esn.clone(),
+                        timestamp: image.timestamp,
+                    };
+                    self.neighbours
+                        .insert((back, side.opposite()), timestamp)
+                        .await;
+                }
+                Ok(image.timestamp)
+            })
+            .await;
+        self.remember_missing(&result, missing).await;
+        result
+    }
+
+    /// Records that `older` is the frame just before `newer`.
+    async fn learn_neighbours(&self, esn: &Esn, newer: EenTimestamp, older: EenTimestamp) {
+        let key = |timestamp| ImageKey {
+            esn: esn.clone(),
+            timestamp,
+        };
+        self.neighbours
+            .insert((key(newer), Side::Older), older)
+            .await;
+        self.neighbours
+            .insert((key(older), Side::Newer), newer)
+            .await;
     }
 
     /// Bytes currently held (for `/metrics`).

@@ -25,6 +25,6 @@ pub use account::Account;
 pub use directory::{CameraList, Directory};
 pub use fetch::{Fetch, PAGE_FETCH_PERMITS};
 pub use health::{Health, Status};
-pub use images::{ImageKey, Images, MISSING_TTL, PAST_LISTING_TTL};
+pub use images::{ImageKey, Images, MISSING_TTL, NEIGHBOUR_TTL, PAST_LISTING_TTL};
 pub use keeper::{Backoff, spawn_keeper};
 pub use trouble::{Failure, SharedError, Trouble};
