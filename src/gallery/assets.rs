@@ -1,4 +1,5 @@
-//! Static assets compiled into the binary, served with a content hash in their URL.
+//! Static assets compiled into the binary (the stylesheet, images and the two small scripts),
+//! served with a content hash in their URL.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +14,10 @@ pub const STYLE_CSS: &str = include_str!("../../static/style.css");
 pub const PLACEHOLDER_SVG: &str = include_str!("../../static/placeholder.svg");
 /// The site icon.
 pub const FAVICON_SVG: &str = include_str!("../../static/favicon.svg");
+/// The live tiles (grid, wall, a camera's newest frame): refresh, pause, wall shuffle.
+pub const LIVE_JS: &str = include_str!("../../static/live.js");
+/// The frame viewer's keys.
+pub const VIEWER_JS: &str = include_str!("../../static/viewer.js");
 
 /// Width and height the placeholder is drawn at.
 pub const PLACEHOLDER_SIZE: (u16, u16) = (640, 360);
@@ -24,7 +29,7 @@ struct Asset {
     version: u64,
 }
 
-const ASSETS: [Asset; 3] = [
+const ASSETS: [Asset; 5] = [
     Asset {
         name: "style.css",
         content_type: "text/css; charset=utf-8",
@@ -42,6 +47,18 @@ const ASSETS: [Asset; 3] = [
         content_type: "image/svg+xml",
         body: FAVICON_SVG,
         version: fnv1a(FAVICON_SVG.as_bytes()),
+    },
+    Asset {
+        name: "live.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: LIVE_JS,
+        version: fnv1a(LIVE_JS.as_bytes()),
+    },
+    Asset {
+        name: "viewer.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: VIEWER_JS,
+        version: fnv1a(VIEWER_JS.as_bytes()),
     },
 ];
 

@@ -33,6 +33,15 @@ pub enum AppError {
     /// A timestamp in the URL is not `YYYYMMDDhhmmss.mmm`.
     #[error("malformed timestamp")]
     BadTimestamp,
+    /// The camera has no frame at the time in the URL (the frame viewer).
+    #[error("frame not found")]
+    FrameNotFound,
+    /// `wall=` is not `1` or `0`.
+    #[error("malformed wall setting")]
+    BadWall,
+    /// `rotate=` is not a whole number of seconds in range, or comes without `wall=1`.
+    #[error("malformed rotation time")]
+    BadRotate,
     /// Some other part of the request is malformed; says which.
     #[error("bad request: {0}")]
     BadRequest(&'static str),
@@ -122,6 +131,22 @@ impl AppError {
                 StatusCode::BAD_REQUEST,
                 "Malformed timestamp",
                 "Image times look like 20240501140312.000 (UTC, to the millisecond).",
+            ),
+            AppError::FrameNotFound => (
+                StatusCode::NOT_FOUND,
+                "Image not found",
+                "This camera has no image at this time.",
+            ),
+            AppError::BadWall => (
+                StatusCode::BAD_REQUEST,
+                "Bad wall setting",
+                "wall=1 shows the cameras as a wall; wall=0, or no wall at all, the usual grid.",
+            ),
+            AppError::BadRotate => (
+                StatusCode::BAD_REQUEST,
+                "Bad rotation time",
+                "rotate= shuffles a wall every so many seconds: a whole number from 10 to 3600, \
+                 with wall=1, as in /?wall=1&rotate=60.",
             ),
             AppError::BadRequest(_) => (
                 StatusCode::BAD_REQUEST,

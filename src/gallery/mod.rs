@@ -5,8 +5,9 @@
 //! - [`app`]: the whole router with its layers; [`router`] and [`ops_router`] list the routes;
 //! - `state`: [`AppState`] and [`Settings`];
 //! - `error`: [`AppError`](error::AppError), the error page;
-//! - `handlers`: `pages` (grid, camera), `images` (by timestamp, latest preview), `connect`
-//!   (the operator's v3 connect flow), `login` (signing in and out), `ops`;
+//! - `handlers`: `pages` (grid, camera), `wall` (the grid as a wall), `viewer` (one frame),
+//!   `images` (by timestamp, latest preview), `live` (the live tiles' JSON), `connect` (the
+//!   operator's v3 connect flow), `login` (signing in and out), `ops`;
 //! - `guard`: who is asking ([`guard::Visitor`]) and keeping strangers from camera data;
 //!   `frame`: the layout around every page for that visitor; `cookies`: reading and setting
 //!   them;
@@ -54,10 +55,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// `client_max_body_size` is 1 MiB for uploads; nothing is uploaded here).
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// The pages can load only their own CSS and images, and post forms (the connection page's
-/// Disconnect) only to this server: no scripts or frames.
+/// The pages can load only their own CSS, images and scripts (files of this server, never
+/// inline), fetch only from this server (the live tiles' JSON), and post forms (the
+/// connection page's Disconnect) only to this server: no frames.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self'; \
-     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+     script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
 
 /// The whole HTTP application: gallery routes, error pages, health and metrics endpoints.
 pub fn app(state: AppState) -> Router {
@@ -155,10 +158,15 @@ pub fn router() -> Router<AppState> {
     let pages = Router::new()
         .route("/", get(handlers::pages::grid))
         .route("/cameras/{esn}", get(handlers::pages::camera))
+        .route(
+            "/cameras/{esn}/frames/{timestamp}",
+            get(handlers::viewer::frame),
+        )
         .route_layer(axum::middleware::from_fn(guard::pages_need_viewer));
     let images = Router::new()
         .route("/cameras/{esn}/preview.jpg", get(handlers::images::preview))
         .route("/cameras/{esn}/images/{file}", get(handlers::images::image))
+        .route("/cameras/{esn}/latest.json", get(handlers::live::latest))
         .route_layer(axum::middleware::from_fn(guard::images_need_viewer));
     let open = Router::new()
         .route(

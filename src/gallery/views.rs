@@ -70,6 +70,11 @@ impl Layout {
         }
     }
 
+    /// The versioned URL of the asset `name` (a script, an image), under the path prefix.
+    pub fn asset(&self, name: &str) -> String {
+        format!("{}{}", self.base, assets::href(name))
+    }
+
     /// The same, showing `account` in the header.
     pub fn with_account(mut self, account: Option<AccountView>) -> Self {
         self.account = account;
@@ -157,6 +162,10 @@ pub struct Tile {
     pub image: ImageView,
     /// How old the preview is ("12 s ago"), or why there is none.
     pub age: String,
+    /// The preview's EEN timestamp, when there is one.
+    pub timestamp: Option<String>,
+    /// Where the live-tile script asks for a newer preview.
+    pub live_href: String,
 }
 
 /// `/`: a few cameras chosen at random.
@@ -173,6 +182,8 @@ pub struct GridPage {
     pub shuffle_href: String,
     /// This choice again.
     pub permalink_href: String,
+    /// This choice as a wall.
+    pub wall_href: String,
 }
 
 /// One image of a camera page.
@@ -180,7 +191,7 @@ pub struct GridPage {
 pub struct Frame {
     /// EEN timestamp (UTC), as in URLs.
     pub timestamp: String,
-    /// Full-size image URL.
+    /// The frame viewer (full size, with the frames around it).
     pub href: String,
     /// The thumbnail.
     pub image: ImageView,
@@ -212,6 +223,99 @@ pub struct CameraPage {
     pub older_href: Option<String>,
     /// The newest images, when paging back.
     pub newest_href: Option<String>,
+    /// On the newest page: where the live-tile script asks for a newer first frame.
+    pub live_href: Option<String>,
+}
+
+/// `/?wall=1`: the grid's cameras full screen, for a screen on a wall.
+#[derive(Debug, Template)]
+#[template(path = "wall.html")]
+pub struct WallPage {
+    /// Frame (only its EEN notice shows).
+    pub layout: Layout,
+    /// The chosen cameras.
+    pub tiles: Vec<Tile>,
+    /// Seconds between shuffles, if the wall shuffles.
+    pub rotate: Option<u32>,
+    /// A new random choice, as a wall (with the same `rotate`).
+    pub shuffle_href: String,
+    /// This choice on the usual grid.
+    pub exit_href: String,
+}
+
+/// A neighbouring frame in the viewer.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Its viewer page.
+    pub href: String,
+    /// Its image, to load ahead.
+    pub image: String,
+}
+
+/// `/cameras/{esn}/frames/{timestamp}`: one frame full size, with its neighbours.
+#[derive(Debug, Template)]
+#[template(path = "viewer.html")]
+pub struct ViewerPage {
+    /// Frame.
+    pub layout: Layout,
+    /// Camera name.
+    pub name: String,
+    /// The camera page.
+    pub camera_href: String,
+    /// The camera page that starts at this frame (Esc).
+    pub back_href: String,
+    /// EEN timestamp (UTC), as in URLs.
+    pub timestamp: String,
+    /// The image, full size.
+    pub image: ImageView,
+    /// The full-size JPEG on its own.
+    pub image_href: String,
+    /// Local time of the camera.
+    pub caption: String,
+    /// The same instant as RFC 3339 with the camera's offset.
+    pub datetime: String,
+    /// Time zone, e.g. "America/Chicago (UTC-05:00)".
+    pub time_zone: String,
+    /// Why the image is a placeholder, if it is.
+    pub note: Option<&'static str>,
+    /// The frame just before (←).
+    pub older: Option<Step>,
+    /// Why there is no link to the frame before.
+    pub older_missing: &'static str,
+    /// The frame just after (→).
+    pub newer: Option<Step>,
+    /// Why there is no link to the frame after.
+    pub newer_missing: &'static str,
+    /// The camera's newest frame (Home).
+    pub newest_href: String,
+}
+
+/// A camera's latest preview as the live-tile script reads it (`latest.json`).
+#[derive(Debug, serde::Serialize)]
+pub struct LivePreview {
+    /// `ready`, `none` (no images), `failed` or `late`.
+    pub state: &'static str,
+    /// The preview's EEN timestamp, when ready.
+    pub timestamp: Option<String>,
+    /// The image URL (the placeholder when not ready).
+    pub src: String,
+    /// Alt text.
+    pub alt: String,
+    /// The frame viewer of the preview, when ready.
+    pub href: Option<String>,
+    /// Local time of the camera, when ready.
+    pub caption: Option<String>,
+    /// The same as RFC 3339 with the camera's offset, when ready.
+    pub datetime: Option<String>,
+    /// How old the preview is, in milliseconds, when ready (the script counts on from it,
+    /// whatever the browser's clock says).
+    pub age_ms: Option<i64>,
+    /// How old the preview is, or why there is none, as the tile says it.
+    pub age: String,
+    /// Whether the camera is online (offline ones are asked less often).
+    pub online: bool,
+    /// How long this preview is reused: asking sooner finds nothing newer.
+    pub refresh_ms: u64,
 }
 
 /// The styled error page.
@@ -262,6 +366,16 @@ pub fn age(now: EenTimestamp, then: EenTimestamp) -> String {
 /// URL of the camera page, under the path prefix `base`.
 pub fn camera_href(base: &str, esn: &Esn) -> String {
     format!("{base}/cameras/{esn}")
+}
+
+/// URL of the frame viewer at `timestamp`, under the path prefix `base`.
+pub fn frame_href(base: &str, esn: &Esn, timestamp: EenTimestamp) -> String {
+    format!("{base}/cameras/{esn}/frames/{timestamp}")
+}
+
+/// URL of a camera's latest preview as JSON (for the live tiles), under the path prefix.
+pub fn live_href(base: &str, esn: &Esn) -> String {
+    format!("{base}/cameras/{esn}/latest.json")
 }
 
 /// URL of an image by timestamp, under the path prefix `base`.

@@ -149,10 +149,13 @@ async fn the_camera_page_shows_twenty_images_newest_first_each_the_right_frame()
             Some(format!("een-sim esn={esn} ts={ts}").as_str())
         );
     }
-    // Each image links to its full-size URL.
+    // Each image links to its frame in the viewer (full size).
     let links = attrs(&html, "#frames li.frame a", "href");
-    let srcs: Vec<String> = frames.iter().map(|f| f.1.clone()).collect();
-    assert_eq!(links, srcs);
+    let viewers: Vec<String> = frames
+        .iter()
+        .map(|f| format!("/cameras/{esn}/frames/{}", f.0))
+        .collect();
+    assert_eq!(links, viewers);
 }
 
 #[tokio::test]

@@ -23,13 +23,15 @@ fn settings() -> Settings {
     }
 }
 
-/// Every link, image, stylesheet and form target of `html`.
+/// Every link, image, stylesheet, script, live tile's JSON and form target of `html`.
 fn urls(html: &Html) -> Vec<String> {
     [
         ("a", "href"),
         ("img", "src"),
         ("link", "href"),
         ("form", "action"),
+        ("script", "src"),
+        ("li", "data-live"),
     ]
     .iter()
     .flat_map(|(element, attr)| attrs(html, element, attr))

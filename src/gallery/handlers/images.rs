@@ -19,7 +19,7 @@ use crate::timestamp::EenTimestamp;
 
 /// How far ahead of this server's clock an image may be asked for (clocks differ a little);
 /// anything later cannot exist yet and is answered without asking EEN.
-const CLOCK_SKEW_MS: i64 = 60_000;
+pub(super) const CLOCK_SKEW_MS: i64 = 60_000;
 
 /// `GET /cameras/{esn}/images/{timestamp}.jpg`: one image, immutable.
 pub async fn image(

@@ -1,12 +1,16 @@
 //! Request handlers, by family: parse the request, ask the cache layer, build a response.
-//! `pages` (grid, camera), `images`, `connect` (the operator's v3 connect flow), `login`
-//! (signing in and out), `ops`.
+//! `pages` (grid, camera) with `wall` (the grid as a wall), `viewer` (one frame full size),
+//! `images`, `live` (the live tiles' JSON), `connect` (the operator's v3 connect flow),
+//! `login` (signing in and out), `ops`.
 
 pub mod connect;
 pub mod images;
+pub mod live;
 pub mod login;
 pub mod ops;
 pub mod pages;
+pub mod viewer;
+pub mod wall;
 
 use askama::Template;
 use axum::http::header;

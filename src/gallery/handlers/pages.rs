@@ -10,6 +10,7 @@ use rand::{RngExt, SeedableRng};
 use serde::Deserialize;
 use tokio::time::Instant;
 
+use super::wall::Wall;
 use super::{html, layout, parse_esn, parse_timestamp};
 use crate::cache::{Fetch, Trouble};
 use crate::een::{Before, Camera, Esn, Image};
@@ -31,6 +32,8 @@ pub const PAGE_SIZE: u32 = 20;
 #[derive(Debug, Deserialize)]
 pub struct GridQuery {
     seed: Option<String>,
+    wall: Option<String>,
+    rotate: Option<String>,
 }
 
 /// `GET /`: [`GRID_SIZE`] attached cameras chosen at random (or by `?seed=`), each with its
@@ -41,6 +44,7 @@ pub async fn grid(
     Query(query): Query<GridQuery>,
 ) -> Result<Response> {
     let deadline = Instant::now() + state.settings.page_deadline;
+    let wall = Wall::from_query(query.wall.as_deref(), query.rotate.as_deref())?;
     let seed = match query.seed.as_deref().filter(|s| !s.is_empty()) {
         Some(seed) => seed.parse().map_err(|_| AppError::BadRequest("seed"))?,
         None => new_seed(),
@@ -63,6 +67,9 @@ pub async fn grid(
         .zip(previews)
         .filter_map(|(esn, preview)| Some(tile(base, cameras.camera(esn)?, preview, now, size)))
         .collect::<Vec<_>>();
+    if let Some(wall) = wall {
+        return html(&wall.page(layout(&state, &visitor), tiles, seed, new_seed(), base));
+    }
     let total = cameras.attached().len();
     let page = GridPage {
         layout: layout(&state, &visitor),
@@ -74,6 +81,7 @@ pub async fn grid(
         tiles,
         shuffle_href: format!("{base}/?seed={}", new_seed()),
         permalink_href: format!("{base}/?seed={seed}"),
+        wall_href: format!("{base}/?wall=1&seed={seed}"),
     };
     html(&page)
 }
@@ -98,6 +106,10 @@ fn tile(
     size: (u16, u16),
 ) -> Tile {
     let alt = format!("Latest image from {}", camera.name);
+    let timestamp = match &preview {
+        Fetch::Ready(image) => Some(image.timestamp.to_string()),
+        _ => None,
+    };
     let (image, age) = match preview {
         Fetch::Ready(image) => {
             let (width, height) = jpeg_size(&image.bytes).unwrap_or(size);
@@ -130,6 +142,8 @@ fn tile(
         status: StatusView::from(camera.status),
         image,
         age,
+        timestamp,
+        live_href: views::live_href(base, &camera.esn),
     }
 }
 
@@ -200,6 +214,9 @@ pub async fn camera(
         },
         older_href,
         newest_href: before.map(|_| views::camera_href(base, &esn)),
+        // The newest page keeps its first frame live (the live-tile script).
+        live_href: (before.is_none() && !timestamps.is_empty())
+            .then(|| views::live_href(base, &esn)),
     };
     html(&page)
 }
@@ -213,13 +230,13 @@ fn frame(
     size: (u16, u16),
 ) -> Frame {
     let (caption, datetime) = views::caption(timestamp, tz);
-    let href = views::image_href(base, &camera.esn, timestamp);
+    let src = views::image_href(base, &camera.esn, timestamp);
     let alt = format!("{} at {caption}", camera.name);
     let (image, note) = match fetch {
         Fetch::Ready(bytes) => {
             let (width, height) = jpeg_size(&bytes).unwrap_or(size);
             let image = ImageView {
-                src: href.clone(),
+                src,
                 width,
                 height,
                 alt,
@@ -238,7 +255,7 @@ fn frame(
     };
     Frame {
         timestamp: timestamp.to_string(),
-        href,
+        href: views::frame_href(base, &camera.esn, timestamp),
         image,
         caption,
         datetime,
