@@ -7,7 +7,7 @@ use een_gallery::auth::Auth;
 use een_gallery::cache::{Backoff, Status};
 use een_gallery::gallery::{AppState, Settings, app};
 use een_gallery::server::demo;
-use een_gallery::sim::{SimCamera, SimHandle};
+use een_gallery::sim::{SimCamera, SimConfig, SimHandle};
 use tokio::sync::oneshot;
 use url::Url;
 
@@ -27,7 +27,7 @@ pub struct Gallery {
     /// Stops the in-process server when dropped (none for an external gallery).
     _stop: Option<oneshot::Sender<()>>,
     /// Keeps the in-process simulator alive.
-    _sim: Option<SimHandle>,
+    sim: Option<SimHandle>,
 }
 
 impl Gallery {
@@ -38,14 +38,21 @@ impl Gallery {
     pub async fn start() -> Self {
         match std::env::var(GALLERY_URL_VAR) {
             Ok(url) if !url.trim().is_empty() => Self::external(url.trim()).await,
-            _ => Self::in_process(Auth::default()).await,
+            _ => Self::in_process(Auth::default(), Settings::default()).await,
         }
     }
 
     /// A fresh in-process demo gallery that lets in whom `auth` says. Never the external
     /// gallery: its users are not the test's.
     pub async fn with_auth(auth: Auth) -> Self {
-        Self::in_process(auth).await
+        Self::in_process(auth, Settings::default()).await
+    }
+
+    /// A fresh in-process demo gallery with `settings` (a short preview lifetime, say), its
+    /// simulator at hand to count EEN's calls. Never the external gallery: its simulator
+    /// cannot be read.
+    pub async fn with_settings(settings: Settings) -> Self {
+        Self::in_process(Auth::default(), settings).await
     }
 
     async fn external(url: &str) -> Self {
@@ -62,16 +69,19 @@ impl Gallery {
             base,
             cameras,
             _stop: None,
-            _sim: None,
+            sim: None,
         }
     }
 
-    async fn in_process(auth: Auth) -> Self {
+    async fn in_process(auth: Auth, settings: Settings) -> Self {
         // The wiring of `server::run` in demo mode: API v3, connected by the simulator's
-        // auto-approval.
-        let sim = demo::spawn_simulator()
-            .await
-            .expect("the demo simulator starts");
+        // auto-approval; with a request log, so scenarios can count EEN's calls per camera.
+        let sim = demo::spawn_simulator_with(SimConfig {
+            request_log_limit: 100_000,
+            ..demo::sim_config()
+        })
+        .await
+        .expect("the demo simulator starts");
         let backend = demo::connected_v3_backend(demo::v3_client_config(&sim, demo::REDIRECT_URL))
             .await
             .expect("the gallery connects to its simulator over API v3");
@@ -79,7 +89,7 @@ impl Gallery {
             backend,
             Settings {
                 demo: true,
-                ..Settings::default()
+                ..settings
             },
         )
         .with_auth(auth);
@@ -96,13 +106,18 @@ impl Gallery {
             base,
             cameras: sim.cameras(),
             _stop: Some(stop),
-            _sim: Some(sim),
+            sim: Some(sim),
         }
     }
 
     /// `path` (with its query) on the gallery, as an absolute URL.
     pub fn url(&self, path: &str) -> String {
         self.base.join(path).expect("valid path").to_string()
+    }
+
+    /// The in-process gallery's simulator (none for an external gallery).
+    pub fn sim(&self) -> Option<&SimHandle> {
+        self.sim.as_ref()
     }
 
     /// The gallery's origin, e.g. `http://127.0.0.1:41234`.

@@ -18,8 +18,10 @@ mod connect;
 mod driver;
 #[allow(unreachable_pub)]
 mod gallery;
+mod live;
 mod scenarios;
 mod signin;
+mod viewer;
 
 use std::collections::BTreeSet;
 
@@ -171,11 +173,11 @@ async fn check_frames(b: &Browser, esn: &str, zone: &TimeZone) -> Vec<FrameFacts
                 .parse()
                 .unwrap_or_else(|e| panic!("{url}: frame timestamp {f}: {e}"));
             let href = field("href");
-            let expected = format!("/cameras/{esn}/images/{timestamp}.jpg");
-            assert_eq!(href, expected, "{url}: the frame links elsewhere: {f}");
+            let viewer = format!("/cameras/{esn}/frames/{timestamp}");
+            assert_eq!(href, viewer, "{url}: the frame links elsewhere: {f}");
             assert_eq!(
                 field("src"),
-                expected,
+                format!("/cameras/{esn}/images/{timestamp}.jpg"),
                 "{url}: the thumbnail shows another frame"
             );
             FrameFacts {

@@ -106,9 +106,11 @@ async fn a_tile_opens_the_camera_page_which_pages_back_opens_images_and_returns(
             );
             b.screenshot("camera-older").await;
 
-            // A thumbnail opens its full-size image.
-            let full = b.absolute(&older[0].href).await;
-            b.click_and_wait("#frames li:first-child a", &full).await;
+            // A thumbnail opens its frame in the viewer, which opens the JPEG on its own.
+            let viewer = b.absolute(&older[0].href).await;
+            b.click_and_wait("#frames li:first-child a", &viewer).await;
+            let full = b.link("#full-image").await;
+            b.click_and_wait("#full-image", &full).await;
             let document = b
                 .js("return { type: document.contentType, images: document.images.length }")
                 .await;
@@ -118,7 +120,10 @@ async fn a_tile_opens_the_camera_page_which_pages_back_opens_images_and_returns(
             assert!(image[0].decoded(), "{full} did not decode: {:?}", image[0]);
             b.screenshot("image-full-size").await;
 
-            // Browser back returns to the camera page; its back link returns to the grid.
+            // Browser back returns to the viewer and the camera page; its back link returns
+            // to the grid.
+            b.client.back().await.expect("history back");
+            b.wait_for_page(&viewer).await;
             b.client.back().await.expect("history back");
             b.wait_for_page(&older_url).await;
             let grid = b.absolute("/").await;
@@ -400,11 +405,16 @@ async fn no_page_logs_a_console_error() {
                 .into_iter()
                 .find(|c| !c.has_images)
                 .expect("a camera without images");
+            let viewer = image.clone();
+            b.goto(viewer.as_str()).await;
+            let full_image = b.link("#full-image").await;
             let pages = [
                 (gallery.url("/"), None),
+                (gallery.url("/?wall=1&rotate=60"), None),
                 (camera.to_string(), None),
                 (older.to_string(), None),
-                (image.to_string(), None),
+                (viewer.to_string(), None),
+                (full_image.to_string(), None),
                 (gallery.url(&format!("/cameras/{}", esn_of(&empty))), None),
                 (
                     gallery.url(&format!("/cameras/{}", unknown_esn(&gallery))),
@@ -472,15 +482,43 @@ async fn the_pages_work_with_javascript_disabled() {
             assert_eq!(images.len(), PAGE_SIZE);
             assert_all_decoded(&images, "the older page without JS");
 
-            let image = b.link("#frames li a").await;
-            b.click_and_wait("#frames li a", &image).await;
-            assert_all_decoded(&b.images("img").await, "a full-size image without JS");
-            b.client.back().await.expect("history back");
-            b.wait_for_page(&older).await;
+            // A frame opens in the viewer, whose plain links step without JavaScript.
+            let viewer = b.link("#frames li a").await;
+            b.click_and_wait("#frames li a", &viewer).await;
+            assert_all_decoded(&b.images("img").await, "the viewer without JS");
+            let before = b.link("#older").await;
+            b.click_and_wait("#older", &before).await;
+            assert_all_decoded(&b.images("img").await, "the frame before, without JS");
+            let after = b.link("#newer").await;
+            assert_eq!(
+                after, viewer,
+                "the frame after the one before is the first one"
+            );
+            b.click_and_wait("#newer", &after).await;
+            b.screenshot("nojs-viewer").await;
+            let back = b.link("#back").await;
+            b.click_and_wait("#back", &back).await;
+            assert_eq!(b.images("#frames img").await.len(), PAGE_SIZE);
+            b.goto(older.as_str()).await;
 
             let home = b.absolute("/").await;
             b.click_and_wait("#back", &home).await;
             assert_eq!(tiles(&b).await.len(), GRID_SIZE);
+            // Buttons only a script can work stay out of sight.
+            let hidden = b
+                .js("return getComputedStyle(document.getElementById('live-toggle')).display")
+                .await;
+            assert_eq!(hidden, "none", "a Pause button that cannot pause");
+
+            // The wall, from its button.
+            let wall = b.link("#wall-link").await;
+            b.click_and_wait("#wall-link", &wall).await;
+            assert_all_decoded(&b.images("li.tile img").await, "the wall without JS");
+            assert!(
+                b.find_all("header").await.is_empty(),
+                "the wall has a header"
+            );
+            b.screenshot("nojs-wall").await;
         })
         .await;
 }
@@ -501,9 +539,12 @@ async fn every_link_and_image_on_every_page_answers() {
                 .into_iter()
                 .find(|c| !c.has_images)
                 .expect("a camera without images");
+            let viewer = b.link("#frames li a").await;
             let pages = [
                 gallery.url("/"),
+                gallery.url("/?wall=1&rotate=60"),
                 camera.to_string(),
+                viewer.to_string(),
                 older.to_string(),
                 gallery.url(&format!("/cameras/{}", esn_of(&empty))),
                 gallery.url("/cameras/not-a-camera"),

@@ -179,7 +179,13 @@ async fn signing_in_returns_to_the_camera_asked_for_and_signing_out_hides_every_
                 b.find_all("#admin-link").await.is_empty(),
                 "a viewer is offered the EEN connection page"
             );
-            let frame_url = b.absolute(&frames[0].href).await;
+            // A frame's image (its link opens the viewer, a page).
+            let frame_url = b
+                .absolute(&format!(
+                    "/cameras/{esn}/images/{}.jpg",
+                    frames[0].timestamp
+                ))
+                .await;
             b.screenshot("signin-camera").await;
             // No page so far broke a rule of the page's policy or failed to load a part; the
             // refusal's own 401 is the point of it.
