@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use een_gallery::gallery::Settings;
-use een_gallery::sim::Endpoint;
+use een_gallery::sim::{Endpoint, SimHandle};
 use een_gallery::timestamp::EenTimestamp;
 use serde::Deserialize;
+use tokio::sync::Barrier;
 use tokio::time::Instant;
 
 use crate::driver::{Browser, Driver, Options};
@@ -261,45 +262,103 @@ async fn a_live_tile_shows_newer_frames_and_stands_still_while_paused_or_hidden(
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn two_browsers_cost_een_one_call_per_camera_per_preview_lifetime() {
-    const WATCH: Duration = Duration::from_secs(10);
+    const WATCH: Duration = Duration::from_secs(12);
     let gallery = Arc::new(Gallery::with_settings(settings()).await);
-    let sim = gallery.sim().expect("an in-process simulator");
-    sim.reset_stats();
-    let started = Instant::now();
-    // Each browser's `latest.json` requests, by camera.
-    let asked: Arc<Mutex<Vec<BTreeMap<String, u64>>>> = Arc::default();
+    // The watch starts when both browsers show the grid and ends when both have counted
+    // (starting the browsers takes a while, and longer on a busy machine).
+    let together = Arc::new(Barrier::new(2));
+    let window: Arc<Mutex<Window>> = Arc::default();
     let view = || {
         let gallery = Arc::clone(&gallery);
-        let asked = Arc::clone(&asked);
+        let together = Arc::clone(&together);
+        let window = Arc::clone(&window);
         async move {
             let driver = Driver::start().await;
             driver
                 .run(Options::default(), move |b| async move {
                     b.goto(&gallery.url(&format!("/?seed={SEED}"))).await;
                     assert_eq!(tiles(&b).await.len(), GRID_SIZE);
+                    let sim = gallery.sim().expect("an in-process simulator");
+                    if together.wait().await.is_leader() {
+                        sim.reset_stats();
+                        window.lock().expect("not poisoned").start = Some(Instant::now());
+                    }
+                    together.wait().await;
+                    let since = page_now(&b).await;
                     tokio::time::sleep(WATCH).await;
                     let value = b
-                        .js(r"
-                            const counts = {};
-                            for (const e of performance.getEntriesByType('resource')) {
-                                const m = e.name.match(/\/cameras\/([0-9a-f]{8})\/latest\.json/);
-                                if (m) counts[m[1]] = (counts[m[1]] || 0) + 1;
-                            }
+                        .js(&format!(
+                            r"
+                            const counts = {{}};
+                            for (const e of performance.getEntriesByType('resource')) {{
+                                const m = e.name.match(/\/cameras\/([0-9a-f]{{8}})\/latest\.json/);
+                                if (m && e.startTime >= {since}) counts[m[1]] = (counts[m[1]] || 0) + 1;
+                            }}
                             return counts;
-                        ")
+                            "
+                        ))
                         .await;
                     let counts = serde_json::from_value(value).expect("counts by camera");
-                    asked.lock().expect("not poisoned").push(counts);
+                    window.lock().expect("not poisoned").asked.push(counts);
+                    if together.wait().await.is_leader() {
+                        let mut window = window.lock().expect("not poisoned");
+                        window.end = Some(Instant::now());
+                        window.calls = live_image_calls(sim);
+                    }
                 })
                 .await;
         }
     };
     // Side by side: two people watching the same grid.
     tokio::join!(view(), view());
-    let elapsed = started.elapsed();
 
-    // EEN's newest-frame calls per camera, over the whole time (the grid views included).
-    let mut calls: BTreeMap<String, u64> = BTreeMap::new();
+    let window = window.lock().expect("not poisoned").clone();
+    let (Some(start), Some(end)) = (window.start, window.end) else {
+        panic!("the watch did not run: {window:?}");
+    };
+    let lifetimes = (end - start).as_secs_f64() / LIFETIME.as_secs_f64();
+    // One call per lifetime, and one more for a lifetime cut by the window's edges.
+    let bound = lifetimes.ceil() as u64 + 1;
+    assert_eq!(window.asked.len(), 2, "both browsers reported");
+    let mut watched = 0;
+    for (esn, &made) in &window.calls {
+        assert!(
+            made <= bound,
+            "camera {esn}: {made} EEN calls in {:?}, more than one per {LIFETIME:?}",
+            end - start
+        );
+        let asked: Vec<u64> = window
+            .asked
+            .iter()
+            .map(|a| a.get(esn).copied().unwrap_or(0))
+            .collect();
+        // Without the shared cache each of these would have been an EEN call.
+        if asked.iter().sum::<u64>() > bound {
+            watched += 1;
+        }
+    }
+    assert!(
+        watched >= 3,
+        "fewer than 3 cameras were asked for more often than EEN may be (bound {bound}), \
+         which proves nothing: {window:?}"
+    );
+}
+
+/// The watch of [`two_browsers_cost_een_one_call_per_camera_per_preview_lifetime`].
+#[derive(Clone, Debug, Default)]
+struct Window {
+    start: Option<Instant>,
+    end: Option<Instant>,
+    /// Each browser's `latest.json` requests in the watch, by camera.
+    asked: Vec<BTreeMap<String, u64>>,
+    /// EEN's newest-frame calls in the watch, by camera.
+    calls: BTreeMap<String, u64>,
+}
+
+/// EEN's newest-frame calls (`liveImage`) since the simulator's counters were reset, by
+/// camera.
+fn live_image_calls(sim: &SimHandle) -> BTreeMap<String, u64> {
+    let mut calls = BTreeMap::new();
     for request in sim.requests() {
         if request.endpoint != Endpoint::V3LiveImage {
             continue;
@@ -314,32 +373,7 @@ async fn two_browsers_cost_een_one_call_per_camera_per_preview_lifetime() {
             .expect("a liveImage call names its camera");
         *calls.entry(esn).or_default() += 1;
     }
-    let lifetimes = elapsed.as_secs_f64() / LIFETIME.as_secs_f64();
-    // One call per lifetime, and one for the first view.
-    let bound = lifetimes.ceil() as u64 + 1;
-    let asked = asked.lock().expect("not poisoned").clone();
-    assert_eq!(asked.len(), 2, "both browsers reported");
-    let mut watched = 0;
-    for (esn, &made) in &calls {
-        assert!(
-            made <= bound,
-            "camera {esn}: {made} EEN calls in {elapsed:?}, more than one per {LIFETIME:?}"
-        );
-        let total: u64 = asked.iter().filter_map(|a| a.get(esn)).sum();
-        let both = asked.iter().all(|a| a.get(esn).is_some_and(|&n| n >= 3));
-        if both && gallery.camera(esn).is_some_and(|c| cameras::is_live(&c)) {
-            // Without the shared cache each request would have been an EEN call.
-            assert!(
-                total > bound,
-                "camera {esn}: the browsers asked only {total} times, which proves nothing"
-            );
-            watched += 1;
-        }
-    }
-    assert!(
-        watched >= 3,
-        "too few cameras watched by both: {asked:?}, {calls:?}"
-    );
+    calls
 }
 
 #[tokio::test]
@@ -430,4 +464,91 @@ async fn font_size(b: &Browser, selector: &str) -> f64 {
     .await
     .as_f64()
     .expect("a font size")
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
+async fn the_newest_frame_of_a_camera_page_is_live_and_older_pages_are_not() {
+    let gallery = Arc::new(Gallery::with_settings(settings()).await);
+    let driver = Driver::start().await;
+    driver
+        .run(Options::default(), move |b| async move {
+            // A camera sending a frame about every second, so its newest frame changes soon.
+            let mut found = None;
+            for camera in gallery.attached_cameras().into_iter().filter(cameras::is_live) {
+                let esn = cameras::esn_of(&camera);
+                b.goto(&gallery.url(&format!("/cameras/{esn}"))).await;
+                let zone = jiff::tz::TimeZone::get(camera.time_zone.as_deref().expect("a zone"))
+                    .expect("a known zone");
+                let frames = crate::check_frames(&b, &esn, &zone).await;
+                let spacing = frames[0].timestamp.as_millis() - frames[1].timestamp.as_millis();
+                if spacing <= 1500 {
+                    found = Some((esn, zone, frames));
+                    break;
+                }
+            }
+            let (esn, zone, frames) = found.expect("a camera with a frame a second");
+            assert_eq!(b.text("#live-toggle").await, "Pause live updates");
+
+            let deadline = Instant::now() + CHANGE_WITHIN;
+            let first = loop {
+                let value = b
+                    .js(r"
+                        const li = document.querySelector('#frames li.frame');
+                        return {
+                            timestamp: li.dataset.timestamp,
+                            href: li.querySelector('a').getAttribute('href'),
+                            src: li.querySelector('img').getAttribute('src'),
+                            caption: li.querySelector('time').textContent.trim(),
+                            datetime: li.querySelector('time').getAttribute('datetime'),
+                            age: (li.querySelector('.age') || {}).textContent || '',
+                        };
+                    ")
+                    .await;
+                let ts: EenTimestamp = value["timestamp"]
+                    .as_str()
+                    .and_then(|t| t.parse().ok())
+                    .expect("a frame time");
+                if ts > frames[0].timestamp {
+                    break (ts, value);
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the newest frame did not change in {CHANGE_WITHIN:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            let (ts, value) = first;
+            assert_eq!(value["href"], format!("/cameras/{esn}/frames/{ts}").as_str());
+            assert_eq!(value["src"], format!("/cameras/{esn}/images/{ts}.jpg").as_str());
+            let shown = crate::FrameFacts {
+                timestamp: ts,
+                href: value["href"].as_str().unwrap_or_default().to_owned(),
+                caption: value["caption"].as_str().unwrap_or_default().to_owned(),
+                datetime: value["datetime"].as_str().unwrap_or_default().to_owned(),
+            };
+            crate::check_caption(&shown, &zone, &b.url().await);
+            assert!(
+                is_age(value["age"].as_str().unwrap_or_default().trim()),
+                "no age beside the live frame: {value}"
+            );
+            // The rest of the page stays as it was.
+            let rest: Vec<String> = serde_json::from_value(
+                b.js("return [...document.querySelectorAll('#frames li.frame')].slice(1).map(li => li.dataset.timestamp)")
+                    .await,
+            )
+            .expect("timestamps");
+            let expected: Vec<String> = frames[1..].iter().map(|f| f.timestamp.to_string()).collect();
+            assert_eq!(rest, expected);
+            b.screenshot("camera-live").await;
+
+            // An older page is history: nothing on it is live.
+            let older = b.link("#older").await;
+            b.click_and_wait("#older", &older).await;
+            let live = b
+                .js("return [document.querySelectorAll('[data-live]').length, document.querySelectorAll('script').length, !!document.getElementById('live-toggle')]")
+                .await;
+            assert_eq!(live, serde_json::json!([0, 0, false]), "{older}");
+        })
+        .await;
 }
