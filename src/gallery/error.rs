@@ -33,6 +33,12 @@ pub enum AppError {
     /// A timestamp in the URL is not `YYYYMMDDhhmmss.mmm`.
     #[error("malformed timestamp")]
     BadTimestamp,
+    /// A jump form's date and time that cannot be read.
+    #[error("malformed date and time")]
+    BadTime,
+    /// A jump form's time after now.
+    #[error("time in the future")]
+    FutureTime,
     /// Some other part of the request is malformed; says which.
     #[error("bad request: {0}")]
     BadRequest(&'static str),
@@ -63,6 +69,9 @@ pub enum AppError {
     /// A connect flow (v3) ended without a connection; nothing was stored.
     #[error("connect flow failed: {0}")]
     ConnectFailed(ConnectProblem),
+    /// A page of the camera list past its last.
+    #[error("no such page of the camera list")]
+    NoSuchListPage,
     /// Camera data or `/metrics` asked for by a visitor who is not signed in.
     #[error("sign-in required")]
     SignInRequired,
@@ -122,6 +131,18 @@ impl AppError {
                 StatusCode::BAD_REQUEST,
                 "Malformed timestamp",
                 "Image times look like 20240501140312.000 (UTC, to the millisecond).",
+            ),
+            AppError::BadTime => (
+                StatusCode::BAD_REQUEST,
+                "Unreadable date and time",
+                "Pick a date and time with the form, or write it as 2024-05-01T14:05 (in the \
+                 camera's local time).",
+            ),
+            AppError::FutureTime => (
+                StatusCode::BAD_REQUEST,
+                "That time is in the future",
+                "The camera page shows the images taken before a moment that has passed. Pick \
+                 an earlier time.",
             ),
             AppError::BadRequest(_) => (
                 StatusCode::BAD_REQUEST,
@@ -192,6 +213,11 @@ impl AppError {
                 "Eagle Eye Networks did not complete the sign-in",
                 "Eagle Eye Networks refused the sign-in or could not be reached. Nothing was \
                  stored. Start again from the setup link in the gallery's log.",
+            ),
+            AppError::NoSuchListPage => (
+                StatusCode::NOT_FOUND,
+                "No such page",
+                "The camera list has fewer pages. Go back to its first page.",
             ),
             AppError::SignInRequired => (
                 StatusCode::UNAUTHORIZED,

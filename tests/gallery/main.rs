@@ -8,6 +8,7 @@ mod admin;
 mod connect;
 mod connect_terminal;
 mod connections;
+mod finder;
 mod first_admin;
 mod fuzz;
 mod health;

@@ -1,8 +1,9 @@
 //! Request handlers, by family: parse the request, ask the cache layer, build a response.
-//! `pages` (grid, camera), `images`, `connect` (the operator's v3 connect flow), `login`
+//! `pages` (grid, camera), `finder` (the camera list), `images`, `connect` (the operator's v3 connect flow), `login`
 //! (signing in and out), `ops`.
 
 pub mod connect;
+pub mod finder;
 pub mod images;
 pub mod login;
 pub mod ops;
