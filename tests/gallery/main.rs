@@ -12,5 +12,6 @@ mod health;
 mod images;
 mod pacing;
 mod pages;
+mod store;
 mod users_cli;
 mod v3;
