@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
+use een_gallery::config::store::StoreUrl;
 use een_gallery::een::{Before, Esn};
 use een_gallery::sim::{Endpoint, SimHandle};
 use een_gallery::store::StoreStatus;
@@ -15,8 +16,9 @@ use rustix::process::{Pid, Signal, kill_process};
 use crate::support::cameras::is_live;
 use crate::support::gallery::{TestResponse, attrs, get_via};
 use crate::support::jpeg;
+use crate::support::logs::Capture;
 use crate::support::redis::Redis;
-use crate::support::replicas::{Replica, replica, store_settings};
+use crate::support::replicas::{Replica, replica, replica_whatever_the_store, store_settings};
 use crate::support::sim::sim;
 
 /// A past instant: camera pages before it list the same 20 frames on every replica (the
@@ -260,4 +262,42 @@ async fn a_store_that_stops_answering_costs_a_page_no_image() {
 fn signal(redis: &Redis, signal: Signal) {
     let pid = Pid::from_raw(i32::try_from(redis.pid()).expect("a pid")).expect("a pid");
     kill_process(pid, signal).expect("redis-server takes the signal");
+}
+
+#[tokio::test]
+async fn a_password_in_the_url_is_used_and_never_logged() {
+    const PASSWORD: &str = "s3cret-store-password";
+    const WRONG: &str = "wrong-store-password";
+    let Some(redis) = Redis::start_with_password("a_password_in_the_url", PASSWORD).await else {
+        return;
+    };
+    let logs = Capture::install("een_gallery=debug");
+    let sim = sim().await;
+    let settings = store_settings(&redis);
+    // It answers only when the password was given: up means the AUTH worked.
+    let a = replica(&sim, &settings).await;
+    let esn = &live_cameras(&sim, 1)[0];
+    view(&a, &page_before(esn, two_minutes_ago())).await;
+    assert_eq!(a.metric("een_gallery_store_errors_total").await, 0.0);
+
+    // The wrong password: the store is down for that replica, which serves all the same.
+    let mut wrong = settings.clone();
+    wrong.url = StoreUrl::parse(&redis.url().replace(PASSWORD, WRONG)).expect("a URL");
+    let b = replica_whatever_the_store(&sim, &wrong).await;
+    b.wait_for_store(StoreStatus::Down).await;
+    view(&b, &page_before(esn, two_minutes_ago())).await;
+    assert!(b.get("/readyz").await.text().contains("store: down"));
+
+    let text = logs.text();
+    assert!(
+        text.contains("the store failed"),
+        "the log was captured:\n{text}"
+    );
+    for secret in [PASSWORD, WRONG] {
+        assert!(
+            !text.contains(secret),
+            "a store password reached the log:\n{text}"
+        );
+        assert!(!format!("{:?} {:?} {}", a.store, wrong, wrong.url).contains(secret));
+    }
 }

@@ -28,6 +28,7 @@ pub struct Redis {
     binary: PathBuf,
     addr: SocketAddr,
     dir: PathBuf,
+    password: Option<String>,
     child: Option<Child>,
 }
 
@@ -35,6 +36,15 @@ impl Redis {
     /// A server on a free loopback port, answering PING; `None` (with a message on stderr)
     /// where `redis-server` is not installed and [`REQUIRE`] is not set.
     pub async fn start(test: &str) -> Option<Redis> {
+        Self::start_with(test, None).await
+    }
+
+    /// [`Redis::start`], asking clients for `password` (`requirepass`).
+    pub async fn start_with_password(test: &str, password: &str) -> Option<Redis> {
+        Self::start_with(test, Some(password.to_owned())).await
+    }
+
+    async fn start_with(test: &str, password: Option<String>) -> Option<Redis> {
         let Some(binary) = find_on_path("redis-server") else {
             if std::env::var(REQUIRE).is_ok_and(|v| !v.is_empty() && v != "0") {
                 panic!("{test}: redis-server is not installed, and {REQUIRE} is set");
@@ -61,6 +71,7 @@ impl Redis {
                 binary: binary.clone(),
                 addr: free_addr(),
                 dir: dir.clone(),
+                password: password.clone(),
                 child: None,
             };
             if redis.launch().await {
@@ -73,9 +84,12 @@ impl Redis {
         );
     }
 
-    /// `redis://127.0.0.1:PORT/0`.
+    /// `redis://127.0.0.1:PORT/0`, with its password: `redis://:PASSWORD@127.0.0.1:PORT/0`.
     pub fn url(&self) -> String {
-        format!("redis://{}/0", self.addr)
+        match &self.password {
+            Some(password) => format!("redis://:{password}@{}/0", self.addr),
+            None => format!("redis://{}/0", self.addr),
+        }
     }
 
     /// The process id of the running server.
@@ -104,7 +118,11 @@ impl Redis {
     /// Starts `redis-server` and waits until it answers PING; false when it exited first.
     async fn launch(&mut self) -> bool {
         let log = std::fs::File::create(self.dir.join("redis.log")).expect("redis log file");
-        let child = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        if let Some(password) = &self.password {
+            command.args(["--requirepass", password]);
+        }
+        let child = command
             .args(["--bind", "127.0.0.1", "--port"])
             .arg(self.addr.port().to_string())
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
@@ -144,14 +162,14 @@ impl Drop for Redis {
     }
 }
 
-/// Whether a Redis at `addr` answers PING.
+/// Whether a Redis at `addr` answers PING (with PONG, or asking for the password).
 async fn pong(addr: SocketAddr) -> bool {
     let exchange = async {
         let mut stream = TcpStream::connect(addr).await?;
         stream.write_all(b"PING\r\n").await?;
         let mut answer = [0u8; 7];
         stream.read_exact(&mut answer).await?;
-        Ok::<_, std::io::Error>(&answer == b"+PONG\r\n")
+        Ok::<_, std::io::Error>(&answer == b"+PONG\r\n" || &answer == b"-NOAUTH")
     };
     matches!(
         tokio::time::timeout(Duration::from_millis(500), exchange).await,

@@ -41,19 +41,24 @@ pub struct Replica {
 /// A replica in front of `sim` (API v1), sharing the store of `settings`; returns once its
 /// EEN session is ready and its store answers.
 pub async fn replica(sim: &SimHandle, settings: &StoreSettings) -> Replica {
+    let replica = replica_whatever_the_store(sim, settings).await;
+    replica.wait_for_store(StoreStatus::Up).await;
+    replica
+}
+
+/// [`replica`], returning once its EEN session is ready, whether or not the store answers.
+pub async fn replica_whatever_the_store(sim: &SimHandle, settings: &StoreSettings) -> Replica {
     let client = v1::Client::new(config(sim)).expect("client builds");
     let store = Store::connect(settings).expect("the store client builds");
     let state =
         AppState::new(client, Settings::default()).with_store(store.clone(), settings.image_ttl);
     state.spawn_keeper(quick_backoff());
     wait_for(&state, Status::Ready).await;
-    let replica = Replica {
+    Replica {
         router: app(state.clone()),
         state,
         store,
-    };
-    replica.wait_for_store(StoreStatus::Up).await;
-    replica
+    }
 }
 
 impl Replica {
