@@ -154,7 +154,9 @@ impl Images {
     }
 
     /// Forgets every image, latest preview and missing mark: the account changed
-    /// (connected, disconnected), and its images must not outlive it.
+    /// (connected, disconnected), and its images must not outlive it. The shared store's
+    /// frames stay (other replicas may still serve the account), but none is served while no
+    /// account is usable, and another account's cameras have other ids.
     pub fn forget(&self) {
         self.cache.invalidate_all();
         self.latest.invalidate_all();
