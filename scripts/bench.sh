@@ -268,6 +268,8 @@ OVERRIDES=$(env | grep -E '^(CAMERA_LIST_TTL_SECS|PAGE_DEADLINE_MS|LATEST_PREVIE
 # Starts the gallery on $API against $SIM: v1 logged in with the demo account; v3 with a
 # connection file written as `een-gallery connect` would (a fresh token pair), so it serves
 # at once. $RUN names its log and data (scenario 7's gallery, against its own simulator).
+# AUTH=none: the load generators sign in nowhere (a signed-in request costs one session
+# lookup more; the sign-in tests prove the guard, this measures the gallery behind it).
 RUN=''
 start_gallery() {
     local api_env=() data=$WORK/data-$API$RUN
@@ -288,8 +290,8 @@ start_gallery() {
     log "starting the gallery on API $API (image cache budget ${CACHE_MIB} MiB${OVERRIDES:+; from the environment: $OVERRIDES})"
     env -u RUST_LOG -u EEN_API -u EEN_BASE_URL -u EEN_USERNAME -u EEN_PASSWORD -u EEN_PASSWORD_FILE \
         -u EEN_CLIENT_ID -u EEN_CLIENT_SECRET -u EEN_CLIENT_SECRET_FILE -u EEN_REDIRECT_URL \
-        -u EEN_AUTH_URL -u EEN_API_URL -u DATA_DIR \
-        "${api_env[@]}" BIND=127.0.0.1:0 IMAGE_CACHE_MIB="$CACHE_MIB" \
+        -u EEN_AUTH_URL -u EEN_API_URL -u DATA_DIR -u AUTH_USERS_FILE -u METRICS_TOKEN \
+        "${api_env[@]}" AUTH=none BIND=127.0.0.1:0 IMAGE_CACHE_MIB="$CACHE_MIB" \
         "$BIN" >"$WORK/gallery-$API$RUN.log" 2>&1 &
     GALLERY_PID=$!
     cp "$WORK/cameras-$API" "$WORK/cameras"

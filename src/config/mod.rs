@@ -89,6 +89,13 @@ pub struct Config {
     #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
+    /// The path prefix the gallery is served under behind a reverse proxy, e.g.
+    /// `/cameras-wall`: every link, asset, redirect and cookie path starts with it. The proxy
+    /// may pass the prefix on or strip it. Default: the path of PUBLIC_URL (or of the v3
+    /// redirect URI), else the root.
+    #[arg(long, env = "BASE_PATH", value_parser = parse_base_path)]
+    pub base_path: Option<String>,
+
     /// Size of the in-memory image cache, in MiB.
     #[arg(long, env = "IMAGE_CACHE_MIB", default_value_t = 64)]
     pub image_cache_mib: u64,
@@ -385,6 +392,31 @@ impl Config {
 /// Where the gallery serves the OAuth redirect URI (under its base path).
 pub const CALLBACK_PATH: &str = "/een/callback";
 
+/// `/a/b` (no trailing slash; `""` for the root): segments of letters, digits and `. _ ~ -`,
+/// none of them empty, `.` or `..`, so the prefix is safe in any link, header or cookie path.
+fn parse_base_path(s: &str) -> Result<String, String> {
+    let trimmed = s.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    let Some(rest) = trimmed.strip_prefix('/') else {
+        return Err("a base path starts with /, e.g. /cameras-wall".to_owned());
+    };
+    let valid = rest.split('/').all(|segment| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'))
+    });
+    if valid {
+        Ok(trimmed.to_owned())
+    } else {
+        Err("a base path is /-separated segments of letters, digits and . _ ~ -".to_owned())
+    }
+}
+
 fn parse_secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(s))
 }
@@ -402,6 +434,24 @@ fn read_password_file(path: &PathBuf) -> Result<SecretString, ConfigError> {
         }
     }
     Ok(SecretString::from(text))
+}
+
+#[cfg(test)]
+mod base_path_tests {
+    use super::parse_base_path;
+
+    #[test]
+    fn base_paths_are_normalised_and_odd_ones_refused() {
+        assert_eq!(parse_base_path("").unwrap(), "");
+        assert_eq!(parse_base_path("/").unwrap(), "");
+        assert_eq!(parse_base_path("/cameras-wall/").unwrap(), "/cameras-wall");
+        assert_eq!(parse_base_path("/a/b.c_d~e").unwrap(), "/a/b.c_d~e");
+        for bad in [
+            "cams", "/a//b", "/a/../b", "/a b", "/a;b", "/ä", "/a?b", "/a%2F",
+        ] {
+            assert!(parse_base_path(bad).is_err(), "{bad}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::cache_policy;
+use super::guard::Visitor;
 use super::state::AppState;
 use super::views::{ErrorPage, Layout};
 use crate::cache::{Failure, Trouble};
@@ -293,12 +294,20 @@ impl IntoResponse for AppError {
 /// Replaces the plain-text body of an [`AppError`] response with the styled error page
 /// (which needs the state for the demo banner).
 pub async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let visitor = request.extensions().get::<Visitor>().cloned();
     let mut response = next.run(request).await;
     let Some(info) = response.extensions_mut().remove::<ErrorInfo>() else {
         return response;
     };
     let page = ErrorPage {
-        layout: Layout::new(state.settings.demo, state.health.status()),
+        layout: match &visitor {
+            Some(visitor) => super::frame::layout(&state, visitor),
+            None => Layout::new(
+                state.settings.demo,
+                state.health.status(),
+                state.setup.base_path(),
+            ),
+        },
         status: info.status.as_u16(),
         title: info.title,
         detail: info.detail,

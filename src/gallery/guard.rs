@@ -31,6 +31,8 @@ pub enum Visitor {
     Stranger {
         /// The sign-in page's path.
         sign_in: Option<String>,
+        /// The gallery's path prefix, which the request's path no longer has.
+        base: String,
     },
 }
 
@@ -63,7 +65,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
             .extensions
             .get::<Visitor>()
             .cloned()
-            .unwrap_or(Visitor::Stranger { sign_in: None }))
+            .unwrap_or(Visitor::Stranger {
+                sign_in: None,
+                base: String::new(),
+            }))
     }
 }
 
@@ -107,6 +112,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
                     .auth
                     .has_sign_in()
                     .then(|| format!("{}/login", state.setup.base_path())),
+                base: state.setup.base_path().to_owned(),
             },
         }
     };
@@ -120,12 +126,10 @@ pub async fn pages_need_viewer(visitor: Visitor, request: Request, next: Next) -
     match visitor {
         Visitor::Stranger {
             sign_in: Some(sign_in),
+            base,
         } => {
-            let back = request
-                .uri()
-                .path_and_query()
-                .map_or("/", |p| p.as_str())
-                .to_owned();
+            let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+            let back = format!("{base}{path}");
             let query = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("next", &back)
                 .finish();
@@ -136,7 +140,7 @@ pub async fn pages_need_viewer(visitor: Visitor, request: Request, next: Next) -
             );
             response
         }
-        Visitor::Stranger { sign_in: None } => AppError::SignInRequired.into_response(),
+        Visitor::Stranger { sign_in: None, .. } => AppError::SignInRequired.into_response(),
         _ => next.run(request).await,
     }
 }

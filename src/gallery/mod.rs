@@ -6,7 +6,10 @@
 //! - `state`: [`AppState`] and [`Settings`];
 //! - `error`: [`AppError`](error::AppError), the error page;
 //! - `handlers`: `pages` (grid, camera), `images` (by timestamp, latest preview), `connect`
-//!   (the operator's v3 connect flow), `ops`;
+//!   (the operator's v3 connect flow), `login` (signing in and out), `ops`;
+//! - `guard`: who is asking ([`guard::Visitor`]) and keeping strangers from camera data;
+//!   `frame`: the layout around every page for that visitor; `cookies`: reading and setting
+//!   them;
 //! - `setup`: the setup token and the connect flows under way (v3);
 //! - `views`: the view models and templates; `jpeg`: reading a JPEG's size for them;
 //! - `assets`: the compiled-in stylesheet and images; `cache_policy`: every `Cache-Control`.
@@ -16,6 +19,7 @@ pub mod cache_policy;
 pub mod cookies;
 pub mod error;
 pub mod extract;
+pub mod frame;
 pub mod guard;
 pub mod handlers;
 pub mod jpeg;
@@ -57,6 +61,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style
 
 /// The whole HTTP application: gallery routes, error pages, health and metrics endpoints.
 pub fn app(state: AppState) -> Router {
+    let base = state.setup.base_path().to_owned();
     let gallery = router()
         .fallback(handlers::not_found)
         .layer(axum::middleware::from_fn_with_state(
@@ -79,7 +84,7 @@ pub fn app(state: AppState) -> Router {
         .is_https()
         .then(|| HeaderValue::from_static("max-age=31536000"));
     // Probes are frequent and boring: they stay out of the request log and the metrics.
-    gallery
+    let app = gallery
         .merge(ops_router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -107,7 +112,40 @@ pub fn app(state: AppState) -> Router {
             header::STRICT_TRANSPORT_SECURITY,
             move |_: &Response| hsts.clone(),
         ))
-        .with_state(state)
+        .with_state(state);
+    under_base_path(app, base)
+}
+
+/// `app` answering under the path prefix `base` too (`/cams/cameras/…` as `/cameras/…`), so
+/// a reverse proxy may pass the prefix on or strip it. The prefix is taken off before routing;
+/// the links the pages carry have it.
+fn under_base_path(app: Router, base: String) -> Router {
+    if base.is_empty() {
+        return app;
+    }
+    let strip = move |mut request: Request| {
+        let uri = request.uri();
+        let stripped = uri.path().strip_prefix(base.as_str()).and_then(|rest| {
+            let path = match rest {
+                "" => "/",
+                rest if rest.starts_with('/') => rest,
+                // `/camsX`: another path that only starts like the prefix.
+                _ => return None,
+            };
+            let path_and_query = match uri.query() {
+                Some(query) => format!("{path}?{query}"),
+                None => path.to_owned(),
+            };
+            let mut parts = uri.clone().into_parts();
+            parts.path_and_query = path_and_query.parse().ok();
+            axum::http::Uri::from_parts(parts).ok()
+        });
+        if let Some(stripped) = stripped {
+            *request.uri_mut() = stripped;
+        }
+        request
+    };
+    Router::new().fallback_service(tower::ServiceBuilder::new().map_request(strip).service(app))
 }
 
 /// The gallery's pages, images and assets. Camera pages and images are for visitors who may

@@ -107,6 +107,8 @@ pub struct Setup {
     /// Wakes the announcer when a token was spent.
     spent: Arc<Notify>,
     base: Option<Url>,
+    /// The path prefix, when set apart from the public URL (`BASE_PATH`).
+    path: Option<String>,
 }
 
 impl fmt::Debug for Setup {
@@ -133,7 +135,15 @@ impl Setup {
                 .build(),
             spent: Arc::new(Notify::new()),
             base: public_base,
+            path: None,
         }
+    }
+
+    /// The same, under the path prefix `path` (`""` or `/cams`) whatever the public URL's
+    /// path is.
+    pub fn with_base_path(mut self, path: &str) -> Self {
+        self.path = Some(path.trim_end_matches('/').to_owned());
+        self
     }
 
     /// Whether `presented` is the current setup token.
@@ -222,9 +232,13 @@ impl Setup {
 
     /// The gallery's path prefix as browsers see it (`""` at the root of its host).
     pub fn base_path(&self) -> &str {
-        self.base
-            .as_ref()
-            .map_or("", |base| base.path().trim_end_matches('/'))
+        match &self.path {
+            Some(path) => path,
+            None => self
+                .base
+                .as_ref()
+                .map_or("", |base| base.path().trim_end_matches('/')),
+        }
     }
 
     /// Whether the gallery is reached over HTTPS (cookies then carry `Secure`).
@@ -239,10 +253,11 @@ impl Setup {
             LinkKind::Connect => "/een/connect",
             LinkKind::Manage => "/een",
         };
-        let origin = self.base.as_ref().map_or_else(String::new, |base| {
-            base.as_str().trim_end_matches('/').to_owned()
-        });
-        format!("{origin}{page}?setup={token}")
+        let origin = self
+            .base
+            .as_ref()
+            .map_or_else(String::new, |base| base.origin().ascii_serialization());
+        format!("{origin}{}{page}?setup={token}", self.base_path())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Current> {

@@ -33,6 +33,8 @@ pub struct Settings {
     /// it, cookies are `Secure` when it is `https`, and its path prefixes the flow's
     /// redirects and cookie. `None`: links are paths only.
     pub public_url: Option<Url>,
+    /// The path prefix (`BASE_PATH`) when it is not the public URL's path; `None`: that path.
+    pub base_path: Option<String>,
 }
 
 impl Default for Settings {
@@ -45,6 +47,7 @@ impl Default for Settings {
             page_deadline: Duration::from_secs(4),
             latest_preview_max_age: Duration::from_secs(5),
             public_url: None,
+            base_path: None,
         }
     }
 }
@@ -66,6 +69,7 @@ impl Settings {
                     .and_then(|uri| Url::parse(uri.trim()).ok())
                     .and_then(|url| setup::public_base(&url))
             }),
+            base_path: config.base_path.clone(),
         }
     }
 }
@@ -119,7 +123,10 @@ impl AppState {
             settings.latest_preview_max_age,
         );
         let account = Account::new(een.clone(), health.clone());
-        let setup = Setup::new(settings.public_url.clone());
+        let mut setup = Setup::new(settings.public_url.clone());
+        if let Some(path) = &settings.base_path {
+            setup = setup.with_base_path(path);
+        }
         Self {
             een,
             directory,

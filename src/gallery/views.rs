@@ -21,6 +21,9 @@ pub struct Layout {
     pub css_href: String,
     /// The icon URL.
     pub icon_href: String,
+    /// The gallery's path prefix (`""` at the root, `/cams` under a subpath): every link
+    /// starts with it.
+    pub base: String,
     /// The signed-in user, for the header.
     pub account: Option<AccountView>,
 }
@@ -55,13 +58,14 @@ impl AccountView {
 }
 
 impl Layout {
-    /// The layout for the current mode and EEN status.
-    pub fn new(demo: bool, status: Status) -> Self {
+    /// The layout for the current mode and EEN status, under the path prefix `base`.
+    pub fn new(demo: bool, status: Status, base: &str) -> Self {
         Self {
             demo,
             notice: (status != Status::Ready).then(|| status.describe()),
-            css_href: assets::href("style.css"),
-            icon_href: assets::href("favicon.svg"),
+            css_href: format!("{base}{}", assets::href("style.css")),
+            icon_href: format!("{base}{}", assets::href("favicon.svg")),
+            base: base.to_owned(),
             account: None,
         }
     }
@@ -127,9 +131,9 @@ pub struct ImageView {
 
 impl ImageView {
     /// The placeholder, for an image that is `state`.
-    pub fn placeholder(alt: String, state: &'static str, size: (u16, u16)) -> Self {
+    pub fn placeholder(base: &str, alt: String, state: &'static str, size: (u16, u16)) -> Self {
         Self {
-            src: assets::href("placeholder.svg"),
+            src: format!("{base}{}", assets::href("placeholder.svg")),
             width: size.0,
             height: size.1,
             alt,
@@ -255,14 +259,14 @@ pub fn age(now: EenTimestamp, then: EenTimestamp) -> String {
     }
 }
 
-/// URL of the camera page.
-pub fn camera_href(esn: &Esn) -> String {
-    format!("/cameras/{esn}")
+/// URL of the camera page, under the path prefix `base`.
+pub fn camera_href(base: &str, esn: &Esn) -> String {
+    format!("{base}/cameras/{esn}")
 }
 
-/// URL of an image by timestamp.
-pub fn image_href(esn: &Esn, timestamp: EenTimestamp) -> String {
-    format!("/cameras/{esn}/images/{timestamp}.jpg")
+/// URL of an image by timestamp, under the path prefix `base`.
+pub fn image_href(base: &str, esn: &Esn, timestamp: EenTimestamp) -> String {
+    format!("{base}/cameras/{esn}/images/{timestamp}.jpg")
 }
 
 /// `/een`: the EEN connection (v3) and what the operator can do about it. Holds the setup

@@ -432,6 +432,16 @@ impl Browser {
         std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     }
 
+    /// Makes pages see `prefers-color-scheme: dark` (or light), as a system setting would.
+    pub async fn prefer_color_scheme(&self, dark: bool) {
+        let value = if dark { "dark" } else { "light" };
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": value }] }),
+        )
+        .await;
+    }
+
     /// Runs a Chrome DevTools Protocol command through chromedriver.
     async fn cdp(&self, cmd: &'static str, params: Value) -> Value {
         self.client

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use een_gallery::auth::Auth;
 use een_gallery::cache::{Backoff, Status};
 use een_gallery::gallery::{AppState, Settings, app};
 use een_gallery::server::demo;
@@ -37,8 +38,14 @@ impl Gallery {
     pub async fn start() -> Self {
         match std::env::var(GALLERY_URL_VAR) {
             Ok(url) if !url.trim().is_empty() => Self::external(url.trim()).await,
-            _ => Self::in_process().await,
+            _ => Self::in_process(Auth::default()).await,
         }
+    }
+
+    /// A fresh in-process demo gallery that lets in whom `auth` says. Never the external
+    /// gallery: its users are not the test's.
+    pub async fn with_auth(auth: Auth) -> Self {
+        Self::in_process(auth).await
     }
 
     async fn external(url: &str) -> Self {
@@ -59,7 +66,7 @@ impl Gallery {
         }
     }
 
-    async fn in_process() -> Self {
+    async fn in_process(auth: Auth) -> Self {
         // The wiring of `server::run` in demo mode: API v3, connected by the simulator's
         // auto-approval.
         let sim = demo::spawn_simulator()
@@ -74,7 +81,8 @@ impl Gallery {
                 demo: true,
                 ..Settings::default()
             },
-        );
+        )
+        .with_auth(auth);
         state.spawn_keeper(Backoff::default());
         let mut health = state.health.subscribe();
         tokio::time::timeout(READY_TIMEOUT, health.wait_for(|s| *s == Status::Ready))

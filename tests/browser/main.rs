@@ -19,6 +19,7 @@ mod driver;
 #[allow(unreachable_pub)]
 mod gallery;
 mod scenarios;
+mod signin;
 
 use std::collections::BTreeSet;
 

@@ -4,14 +4,18 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod admin;
 mod connect;
 mod connect_terminal;
 mod connections;
+mod first_admin;
 mod fuzz;
 mod health;
 mod images;
 mod pacing;
 mod pages;
+mod signin;
 mod store;
+mod subpath;
 mod users_cli;
 mod v3;

@@ -368,7 +368,7 @@ mod tests {
     #[test]
     fn the_connection_page_carries_the_token_in_its_link_and_form_only() {
         let page = ConnectPage {
-            layout: crate::gallery::views::Layout::new(false, crate::cache::Status::Ready),
+            layout: crate::gallery::views::Layout::new(false, crate::cache::Status::Ready, "/cams"),
             state_label: "Connected",
             state_class: "connected",
             explanation: "",

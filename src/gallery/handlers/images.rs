@@ -79,7 +79,8 @@ pub async fn preview(
                 if if_none_match(&headers, &etag) {
                     not_modified(&etag, cache_control)
                 } else {
-                    let location = views::image_href(&esn, image.timestamp);
+                    let location =
+                        views::image_href(state.setup.base_path(), &esn, image.timestamp);
                     jpeg(image.bytes, &etag, cache_control, Some(&location))
                 }
             }

@@ -177,7 +177,14 @@ pub async fn sign_out(
         tracing::info!(user = %user.name, "signed out");
     }
     let cleared = session_cookie(&state, None, Duration::ZERO);
-    Ok(see_other(&format!("{}/login", base(&state)), &[cleared]))
+    let mut response = see_other(&format!("{}/login", base(&state)), &[cleared]);
+    // Images are kept by the browser for a year (`private, immutable`): without this, the
+    // camera images seen before stay viewable on this device after signing out.
+    response.headers_mut().insert(
+        HeaderName::from_static("clear-site-data"),
+        HeaderValue::from_static("\"cache\""),
+    );
+    Ok(response)
 }
 
 fn sign_in_page(

@@ -14,9 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::cache_policy;
 use super::error::{AppError, Result};
-use super::guard::Visitor;
-use super::state::AppState;
-use super::views::{AccountView, Layout};
+pub(crate) use super::frame::layout;
 use crate::een::Esn;
 use crate::timestamp::EenTimestamp;
 
@@ -31,18 +29,6 @@ fn parse_esn(text: &str) -> Result<Esn> {
 
 fn parse_timestamp(text: &str) -> Result<EenTimestamp> {
     text.parse().map_err(|_| AppError::BadTimestamp)
-}
-
-/// The frame of a page for `visitor`: the demo banner, EEN's status, who is signed in.
-fn layout(state: &AppState, visitor: &Visitor) -> Layout {
-    let base = state.setup.base_path();
-    let account = visitor.user().map(|user| AccountView {
-        name: user.name.clone(),
-        admin_href: (user.is_admin() && state.account.can_connect()).then(|| format!("{base}/een")),
-        sign_out_path: user.has_session.then(|| format!("{base}/logout")),
-        csrf: user.csrf.clone(),
-    });
-    Layout::new(state.settings.demo, state.health.status()).with_account(account)
 }
 
 /// A rendered page, never stored by browsers or proxies (pages change with every view).

@@ -54,7 +54,10 @@ pub async fn metrics(
         || visitor.is_admin()
         || state.auth.metrics_token_presented(&headers);
     if !allowed {
-        return Err(AppError::SignInRequired);
+        return Err(match visitor.user() {
+            Some(_) => AppError::AdminOnly,
+            None => AppError::SignInRequired,
+        });
     }
     Ok((
         [

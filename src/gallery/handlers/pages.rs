@@ -57,10 +57,11 @@ pub async fn grid(
         })
         .unwrap_or(PLACEHOLDER_SIZE);
     let now = EenTimestamp::now();
+    let base = state.setup.base_path();
     let tiles = chosen
         .iter()
         .zip(previews)
-        .filter_map(|(esn, preview)| Some(tile(cameras.camera(esn)?, preview, now, size)))
+        .filter_map(|(esn, preview)| Some(tile(base, cameras.camera(esn)?, preview, now, size)))
         .collect::<Vec<_>>();
     let total = cameras.attached().len();
     let page = GridPage {
@@ -71,8 +72,8 @@ pub async fn grid(
             if total == 1 { "" } else { "s" }
         ),
         tiles,
-        shuffle_href: format!("/?seed={}", new_seed()),
-        permalink_href: format!("/?seed={seed}"),
+        shuffle_href: format!("{base}/?seed={}", new_seed()),
+        permalink_href: format!("{base}/?seed={seed}"),
     };
     html(&page)
 }
@@ -89,13 +90,19 @@ fn choose(attached: &[Esn], seed: u64) -> Vec<Esn> {
     attached.sample(&mut rng, GRID_SIZE).cloned().collect()
 }
 
-fn tile(camera: &Camera, preview: Fetch<Image>, now: EenTimestamp, size: (u16, u16)) -> Tile {
+fn tile(
+    base: &str,
+    camera: &Camera,
+    preview: Fetch<Image>,
+    now: EenTimestamp,
+    size: (u16, u16),
+) -> Tile {
     let alt = format!("Latest image from {}", camera.name);
     let (image, age) = match preview {
         Fetch::Ready(image) => {
             let (width, height) = jpeg_size(&image.bytes).unwrap_or(size);
             let view = ImageView {
-                src: views::image_href(&camera.esn, image.timestamp),
+                src: views::image_href(base, &camera.esn, image.timestamp),
                 width,
                 height,
                 alt,
@@ -104,22 +111,22 @@ fn tile(camera: &Camera, preview: Fetch<Image>, now: EenTimestamp, size: (u16, u
             (view, views::age(now, image.timestamp))
         }
         Fetch::Missing => (
-            ImageView::placeholder(alt, "none", size),
+            ImageView::placeholder(base, alt, "none", size),
             "No images".to_owned(),
         ),
         Fetch::Failed(_) => (
-            ImageView::placeholder(alt, "failed", size),
+            ImageView::placeholder(base, alt, "failed", size),
             "Image unavailable".to_owned(),
         ),
         Fetch::Late => (
-            ImageView::placeholder(alt, "late", size),
+            ImageView::placeholder(base, alt, "late", size),
             "Image still loading".to_owned(),
         ),
     };
     Tile {
         esn: camera.esn.to_string(),
         name: camera.name.clone(),
-        href: views::camera_href(&camera.esn),
+        href: views::camera_href(base, &camera.esn),
         status: StatusView::from(camera.status),
         image,
         age,
@@ -169,16 +176,17 @@ pub async fn camera(
             _ => None,
         })
         .unwrap_or(PLACEHOLDER_SIZE);
+    let base = state.setup.base_path();
     let frames = timestamps
         .iter()
         .zip(fetched)
-        .map(|(&timestamp, fetch)| frame(camera, tz, timestamp, fetch, size))
+        .map(|(&timestamp, fetch)| frame(base, camera, tz, timestamp, fetch, size))
         .collect::<Vec<_>>();
     // EEN may answer fewer than asked although older images exist, so any non-empty page
     // links to the one before its oldest image; only an empty page is known to be the end.
     let older_href = timestamps
         .last()
-        .map(|oldest| format!("/cameras/{esn}?before={oldest}"));
+        .map(|oldest| format!("{}?before={oldest}", views::camera_href(base, &esn)));
     let page = CameraPage {
         layout: layout(&state, &visitor),
         name: camera.name.clone(),
@@ -191,12 +199,13 @@ pub async fn camera(
             "This camera has no images."
         },
         older_href,
-        newest_href: before.map(|_| views::camera_href(&esn)),
+        newest_href: before.map(|_| views::camera_href(base, &esn)),
     };
     html(&page)
 }
 
 fn frame(
+    base: &str,
     camera: &Camera,
     tz: &TimeZone,
     timestamp: EenTimestamp,
@@ -204,7 +213,7 @@ fn frame(
     size: (u16, u16),
 ) -> Frame {
     let (caption, datetime) = views::caption(timestamp, tz);
-    let href = views::image_href(&camera.esn, timestamp);
+    let href = views::image_href(base, &camera.esn, timestamp);
     let alt = format!("{} at {caption}", camera.name);
     let (image, note) = match fetch {
         Fetch::Ready(bytes) => {
@@ -219,11 +228,11 @@ fn frame(
             (image, None)
         }
         Fetch::Missing | Fetch::Failed(_) => (
-            ImageView::placeholder(alt, "failed", size),
+            ImageView::placeholder(base, alt, "failed", size),
             Some("(unavailable)"),
         ),
         Fetch::Late => (
-            ImageView::placeholder(alt, "late", size),
+            ImageView::placeholder(base, alt, "late", size),
             Some("(still loading; open it or reload)"),
         ),
     };
