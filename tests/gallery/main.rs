@@ -16,6 +16,7 @@ mod images;
 mod pacing;
 mod pages;
 mod signin;
+mod store;
 mod subpath;
 mod users_cli;
 mod v3;
