@@ -6,6 +6,8 @@
 //! - [`gallery`]: the HTTP application (routes, pages, image responses, cache policies);
 //! - [`cache`]: the middle layer (camera directory, image cache, page fetch, EEN health, the
 //!   keeper), which turns EEN errors into outcomes the gallery renders;
+//! - [`store`]: the Valkey/Redis store the replicas share (`STORE_URL`), beside `een` below
+//!   the cache layer, which uses it as a second level;
 //! - [`een`]: the domain types, the one EEN error, and the backend seam [`een::Backend`], with
 //!   one folder per EEN API ([`een::v1`]);
 //! - [`sim`]: the EEN simulator, the demo account and every test's EEN.
@@ -26,6 +28,7 @@ pub mod metrics;
 pub mod server;
 pub mod shutdown;
 pub mod sim;
+pub mod store;
 pub mod telemetry;
 pub mod timestamp;
 

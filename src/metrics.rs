@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::een::PaceStats;
+use crate::store::{StoreStats, StoreStatus};
 
 /// Process-wide counters. Cheap to clone.
 #[derive(Clone, Debug, Default)]
@@ -21,6 +22,8 @@ struct Inner {
     een: Mutex<BTreeMap<(&'static str, bool), u64>>,
     image_cache_hits: AtomicU64,
     image_cache_misses: AtomicU64,
+    shared_image_hits: AtomicU64,
+    shared_image_misses: AtomicU64,
 }
 
 impl Metrics {
@@ -48,15 +51,29 @@ impl Metrics {
             .fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts an image the in-process cache missed and the shared store had.
+    pub fn shared_image_hit(&self) {
+        self.inner.shared_image_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an image the in-process cache missed and the shared store did not have.
+    pub fn shared_image_miss(&self) {
+        self.inner
+            .shared_image_misses
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The Prometheus text exposition; `cache_bytes` is the image cache's current weight,
     /// `een_status` names where the gallery stands with EEN now (one of `een_statuses`),
-    /// `pace` what the pace of requests to EEN is doing.
+    /// `pace` what the pace of requests to EEN is doing, `store` the shared store's figures
+    /// (none without `STORE_URL`).
     pub fn render(
         &self,
         cache_bytes: u64,
         een_status: &str,
         een_statuses: &[&str],
         pace: PaceStats,
+        store: Option<StoreStats>,
     ) -> String {
         let mut out = String::new();
         out.push_str(
@@ -140,7 +157,32 @@ impl Metrics {
             pace.rate_limited,
             pace.refused_turns,
         );
+        if let Some(store) = store {
+            self.render_store(&mut out, store);
+        }
         out
+    }
+
+    fn render_store(&self, out: &mut String, store: StoreStats) {
+        let up = u8::from(store.status == StoreStatus::Up);
+        let hits = self.inner.shared_image_hits.load(Ordering::Relaxed);
+        let misses = self.inner.shared_image_misses.load(Ordering::Relaxed);
+        let _ = write!(
+            out,
+            "# HELP een_gallery_store_up Whether the shared store (STORE_URL) answers.\n\
+             # TYPE een_gallery_store_up gauge\n\
+             een_gallery_store_up {up}\n\
+             # HELP een_gallery_store_errors_total Calls to the shared store that failed or timed out.\n\
+             # TYPE een_gallery_store_errors_total counter\n\
+             een_gallery_store_errors_total {}\n\
+             # HELP een_gallery_store_image_hits_total Images the in-process cache missed and the shared store had.\n\
+             # TYPE een_gallery_store_image_hits_total counter\n\
+             een_gallery_store_image_hits_total {hits}\n\
+             # HELP een_gallery_store_image_misses_total Images neither the in-process cache nor the shared store had.\n\
+             # TYPE een_gallery_store_image_misses_total counter\n\
+             een_gallery_store_image_misses_total {misses}\n",
+            store.errors,
+        );
     }
 }
 
@@ -169,12 +211,12 @@ mod tests {
             rate_limited: 2,
             refused_turns: 1,
         };
-        let text = m.render(42, "ready", &["connecting", "ready"], pace);
+        let text = m.render(42, "ready", &["connecting", "ready"], pace, None);
         assert!(text.contains("een_gallery_een_pace_rate 8.000\n"));
         assert!(text.contains("een_gallery_een_pace_wait_seconds_total 1.500\n"));
         assert!(text.contains("een_gallery_een_rate_limited_total 2\n"));
         assert!(text.contains("een_gallery_een_pace_refused_total 1\n"));
-        let unlimited = m.render(0, "ready", &["ready"], PaceStats::default());
+        let unlimited = m.render(0, "ready", &["ready"], PaceStats::default(), None);
         assert!(unlimited.contains("een_gallery_een_pace_rate +Inf\n"));
         assert!(text.contains("een_gallery_een_status{status=\"ready\"} 1\n"));
         assert!(text.contains("een_gallery_een_status{status=\"connecting\"} 0\n"));
@@ -184,5 +226,32 @@ mod tests {
         assert!(text.contains("een_gallery_een_calls_total{call=\"preview\",outcome=\"error\"} 1"));
         assert!(text.contains("een_gallery_image_cache_hits_total 1\n"));
         assert!(text.contains("een_gallery_image_cache_bytes 42\n"));
+        assert!(
+            !text.contains("een_gallery_store"),
+            "no store, no store figures"
+        );
+    }
+
+    #[test]
+    fn renders_the_store_when_there_is_one() {
+        let m = Metrics::default();
+        m.shared_image_hit();
+        m.shared_image_hit();
+        m.shared_image_miss();
+        let down = StoreStats {
+            status: StoreStatus::Down,
+            errors: 3,
+        };
+        let text = m.render(0, "ready", &["ready"], PaceStats::default(), Some(down));
+        assert!(text.contains("een_gallery_store_up 0\n"));
+        assert!(text.contains("een_gallery_store_errors_total 3\n"));
+        assert!(text.contains("een_gallery_store_image_hits_total 2\n"));
+        assert!(text.contains("een_gallery_store_image_misses_total 1\n"));
+        let up = StoreStats {
+            status: StoreStatus::Up,
+            errors: 0,
+        };
+        let text = m.render(0, "ready", &["ready"], PaceStats::default(), Some(up));
+        assert!(text.contains("een_gallery_store_up 1\n"));
     }
 }

@@ -7,6 +7,11 @@
 //! images, a timestamp with no frame) is cached too, for [`MISSING_TTL`], so a camera without
 //! images does not cost an EEN call per view.
 //!
+//! With a shared store (`STORE_URL`), a frame the in-process cache misses is looked up there
+//! before EEN, and every frame fetched from EEN is written there (see `shared`), so replicas
+//! fetch each frame from EEN about once. The lookup runs inside the single flight: concurrent
+//! misses in one replica make one store lookup and at most one EEN call.
+//!
 //! A camera's latest preview is fresh for `latest_max_age`; after that it is served stale (up
 //! to [`LATEST_STALE_FOR`]) while one background refresh fetches the newer one, so viewers
 //! never wait for EEN on a camera they have seen recently (stale-while-revalidate).
@@ -26,9 +31,11 @@ use tokio::time::Instant;
 
 use super::fetch::{self, Fetch};
 use super::health::Health;
+use super::shared::SharedImages;
 use super::trouble::{Failure, SharedError};
 use crate::een::{self, Backend, Before, Esn, Image, Listed, Side};
 use crate::metrics::Metrics;
+use crate::store::Store;
 use crate::timestamp::EenTimestamp;
 
 /// How long EEN's "not found" for an image or a latest preview is believed.
@@ -91,6 +98,8 @@ pub struct Images {
     missing: Cache<Missing, ()>,
     /// Each frame's known neighbour on each side.
     neighbours: Cache<(ImageKey, Side), EenTimestamp>,
+    /// The second level shared by replicas, if there is a store.
+    shared: Option<SharedImages>,
 }
 
 impl Images {
@@ -153,11 +162,20 @@ impl Images {
             refreshing: Arc::default(),
             missing,
             neighbours,
+            shared: None,
         }
     }
 
+    /// The same cache with `store` as its second level, each frame kept there for `ttl`.
+    pub fn with_store(mut self, store: Store, ttl: Duration) -> Self {
+        self.shared = Some(SharedImages::new(store, ttl, self.metrics.clone()));
+        self
+    }
+
     /// Forgets every image, latest preview and missing mark: the account changed
-    /// (connected, disconnected), and its images must not outlive it.
+    /// (connected, disconnected), and its images must not outlive it. The shared store's
+    /// frames stay (other replicas may still serve the account), but none is served while no
+    /// account is usable, and another account's cameras have other ids.
     pub fn forget(&self) {
         self.cache.invalidate_all();
         self.latest.invalidate_all();
@@ -184,14 +202,37 @@ impl Images {
         let result = self
             .cache
             .try_get_with(key, async {
+                if let Some(bytes) = self.shared_get(esn, timestamp).await {
+                    return Ok(bytes);
+                }
                 self.health.gate()?;
                 let result = self.een.preview(esn, timestamp).await;
                 self.health.record_image_call("preview", &result);
-                result.map(|image| image.bytes)
+                let bytes = result?.bytes;
+                self.shared_put(esn, timestamp, &bytes);
+                Ok(bytes)
             })
             .await;
         self.remember_missing(&result, missing).await;
         result
+    }
+
+    /// The frame from the shared store, if there is one and it has it. Not while only an
+    /// operator can help (no account connected, credentials refused): the frames of an
+    /// account the gallery cannot use are not shown. While EEN is only unreachable they are.
+    async fn shared_get(&self, esn: &Esn, timestamp: EenTimestamp) -> Option<Bytes> {
+        let shared = self.shared.as_ref()?;
+        if self.health.status().needs_operator() {
+            return None;
+        }
+        shared.get(esn, timestamp).await
+    }
+
+    /// Writes a frame fetched from EEN to the shared store, if there is one.
+    fn shared_put(&self, esn: &Esn, timestamp: EenTimestamp, bytes: &Bytes) {
+        if let Some(shared) = &self.shared {
+            shared.put(esn, timestamp, bytes);
+        }
     }
 
     async fn remember_missing<T>(&self, result: &Result<T, SharedError>, missing: Missing) {
@@ -248,6 +289,7 @@ impl Images {
         for Listed { timestamp, bytes } in result? {
             // Frames the listing had to fetch to find (v3) need no second EEN call.
             if let Some(bytes) = bytes {
+                self.shared_put(esn, timestamp, &bytes);
                 let key = ImageKey {
                     esn: esn.clone(),
                     timestamp,
@@ -332,6 +374,7 @@ impl Images {
         let result = self.een.latest_preview(esn).await;
         self.health.record_image_call("latest_preview", &result);
         let image = result?;
+        self.shared_put(esn, image.timestamp, &image.bytes);
         let key = ImageKey {
             esn: esn.clone(),
             timestamp: image.timestamp,
@@ -462,6 +505,8 @@ impl Images {
                 let result = self.een.neighbour_preview(esn, timestamp, side).await;
                 self.health.record_image_call("neighbour_preview", &result);
                 let image = result?;
+                // Fetched from EEN: other replicas may serve it too.
+                self.shared_put(esn, image.timestamp, &image.bytes);
                 let found = ImageKey {
                     esn: esn.clone(),
                     timestamp: image.timestamp,

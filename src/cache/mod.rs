@@ -4,6 +4,7 @@
 //! - `account`: the connection as operators manage it (v3 connect flow, disconnect);
 //! - `directory`: the camera list (stale-while-revalidate, single flight, failure memory);
 //! - `images`: the image cache (byte-bounded, single flight) and what EEN said is missing;
+//! - `shared`: its second level in the store the replicas share (`STORE_URL`), if any;
 //! - `fetch`: fetching against a deadline, at most [`PAGE_FETCH_PERMITS`] per page;
 //! - `health`: how the gallery stands with EEN ([`Status`]), for `/readyz` and the pages;
 //! - `keeper`: the background task that (re)connects, with [`Backoff`];
@@ -19,6 +20,7 @@ mod fetch;
 mod health;
 mod images;
 mod keeper;
+mod shared;
 mod trouble;
 
 pub use account::Account;

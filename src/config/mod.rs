@@ -4,6 +4,7 @@
 //! command line; `een-gallery --help` lists them all. Durations carry their unit in the name.
 
 pub mod access;
+pub mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -158,6 +159,10 @@ pub struct Config {
     /// Who may use the gallery.
     #[command(flatten)]
     pub access: access::AccessConfig,
+
+    /// The store shared by replicas (Valkey/Redis), if any.
+    #[command(flatten)]
+    pub store: store::StoreConfig,
 }
 
 /// How log lines are written.
@@ -253,6 +258,13 @@ pub enum ConfigError {
          account through one API"
     )]
     TwoApis,
+    /// `STORE_URL` is not a Valkey/Redis URL (the message never repeats it: it may hold a
+    /// password).
+    #[error("STORE_URL is not a Valkey/Redis URL: {0}")]
+    BadStoreUrl(&'static str),
+    /// `STORE_PREFIX` is empty or has spaces.
+    #[error("STORE_PREFIX must be non-empty, without spaces")]
+    BadStorePrefix,
     /// A secret file could not be read.
     #[error("cannot read {path}")]
     PasswordFile {
@@ -596,7 +608,7 @@ mod fuzz {
         config: Config,
     }
 
-    const NUMBERS: [&str; 12] = [
+    const NUMBERS: [&str; 14] = [
         "--image-cache-mib",
         "--camera-list-ttl-secs",
         "--page-deadline-ms",
@@ -609,6 +621,8 @@ mod fuzz {
         "--max-connections",
         "--max-header-bytes",
         "--bind",
+        "--store-timeout-ms",
+        "--store-image-ttl-secs",
     ];
 
     fn value() -> impl Strategy<Value = String> {
@@ -620,7 +634,7 @@ mod fuzz {
         ]
     }
 
-    fn durations(config: &Config) -> [Duration; 7] {
+    fn durations(config: &Config) -> [Duration; 8] {
         [
             config.camera_list_ttl(),
             config.page_deadline(),
@@ -629,6 +643,7 @@ mod fuzz {
             config.een_request_timeout(),
             config.shutdown_timeout(),
             config.http_header_timeout(),
+            config.store.timeout(),
         ]
     }
 

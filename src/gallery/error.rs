@@ -42,6 +42,12 @@ pub enum AppError {
     /// `rotate=` is not a whole number of seconds in range, or comes without `wall=1`.
     #[error("malformed rotation time")]
     BadRotate,
+    /// A jump form's date and time that cannot be read.
+    #[error("malformed date and time")]
+    BadTime,
+    /// A jump form's time after now.
+    #[error("time in the future")]
+    FutureTime,
     /// Some other part of the request is malformed; says which.
     #[error("bad request: {0}")]
     BadRequest(&'static str),
@@ -72,6 +78,9 @@ pub enum AppError {
     /// A connect flow (v3) ended without a connection; nothing was stored.
     #[error("connect flow failed: {0}")]
     ConnectFailed(ConnectProblem),
+    /// A page of the camera list past its last.
+    #[error("no such page of the camera list")]
+    NoSuchListPage,
     /// Camera data or `/metrics` asked for by a visitor who is not signed in.
     #[error("sign-in required")]
     SignInRequired,
@@ -148,6 +157,18 @@ impl AppError {
                 "rotate= shuffles a wall every so many seconds: a whole number from 10 to 3600, \
                  with wall=1, as in /?wall=1&rotate=60.",
             ),
+            AppError::BadTime => (
+                StatusCode::BAD_REQUEST,
+                "Unreadable date and time",
+                "Pick a date and time with the form, or write it as 2024-05-01T14:05 (in the \
+                 camera's local time).",
+            ),
+            AppError::FutureTime => (
+                StatusCode::BAD_REQUEST,
+                "That time is in the future",
+                "The camera page shows the images taken before a moment that has passed. Pick \
+                 an earlier time.",
+            ),
             AppError::BadRequest(_) => (
                 StatusCode::BAD_REQUEST,
                 "Bad request",
@@ -217,6 +238,11 @@ impl AppError {
                 "Eagle Eye Networks did not complete the sign-in",
                 "Eagle Eye Networks refused the sign-in or could not be reached. Nothing was \
                  stored. Start again from the setup link in the gallery's log.",
+            ),
+            AppError::NoSuchListPage => (
+                StatusCode::NOT_FOUND,
+                "No such page",
+                "The camera list has fewer pages. Go back to its first page.",
             ),
             AppError::SignInRequired => (
                 StatusCode::UNAUTHORIZED,

@@ -14,5 +14,7 @@ pub fn layout(state: &AppState, visitor: &Visitor) -> Layout {
         sign_out_path: user.has_session.then(|| format!("{base}/logout")),
         csrf: user.csrf.clone(),
     });
-    Layout::new(state.settings.demo, state.health.status(), base).with_account(account)
+    Layout::new(state.settings.demo, state.health.status(), base)
+        .with_account(account)
+        .with_search(visitor.may_view())
 }

@@ -157,6 +157,7 @@ fn under_base_path(app: Router, base: String) -> Router {
 pub fn router() -> Router<AppState> {
     let pages = Router::new()
         .route("/", get(handlers::pages::grid))
+        .route("/cameras", get(handlers::finder::cameras))
         .route("/cameras/{esn}", get(handlers::pages::camera))
         .route(
             "/cameras/{esn}/frames/{timestamp}",

@@ -11,6 +11,7 @@ use crate::cache::{self, Account, Backoff, Directory, Health, Images};
 use crate::config::Config;
 use crate::een::Backend;
 use crate::metrics::Metrics;
+use crate::store::Store;
 
 /// Tunables of the gallery and its cache layer (the EEN client has its own).
 #[derive(Clone, Debug)]
@@ -95,6 +96,9 @@ pub struct AppState {
     pub auth: Auth,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
+    /// The store shared by replicas (`STORE_URL`), if any; its status shows in `/readyz`
+    /// and `/metrics`.
+    pub store: Option<Store>,
     /// Tunables.
     pub settings: Arc<Settings>,
 }
@@ -132,6 +136,7 @@ impl AppState {
             health,
             auth: Auth::default(),
             metrics,
+            store: None,
             settings: Arc::new(settings),
         }
     }
@@ -139,6 +144,14 @@ impl AppState {
     /// The same state, letting in whom `auth` says (the default lets in everybody).
     pub fn with_auth(mut self, auth: Auth) -> Self {
         self.auth = auth;
+        self
+    }
+
+    /// The same state sharing `store` with other replicas: the image cache's second level,
+    /// each frame kept there for `image_ttl`.
+    pub fn with_store(mut self, store: Store, image_ttl: Duration) -> Self {
+        self.images = self.images.with_store(store.clone(), image_ttl);
+        self.store = Some(store);
         self
     }
 

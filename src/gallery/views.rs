@@ -26,6 +26,8 @@ pub struct Layout {
     pub base: String,
     /// The signed-in user, for the header.
     pub account: Option<AccountView>,
+    /// Show the header's camera search (to visitors who may see cameras).
+    pub search: bool,
 }
 
 /// The signed-in user in the page header: the name, the admin's link to the EEN connection
@@ -67,12 +69,19 @@ impl Layout {
             icon_href: format!("{base}{}", assets::href("favicon.svg")),
             base: base.to_owned(),
             account: None,
+            search: false,
         }
     }
 
     /// The versioned URL of the asset `name` (a script, an image), under the path prefix.
     pub fn asset(&self, name: &str) -> String {
         format!("{}{}", self.base, assets::href(name))
+    }
+
+    /// The same, with the header's camera search or without.
+    pub fn with_search(mut self, search: bool) -> Self {
+        self.search = search;
+        self
     }
 
     /// The same, showing `account` in the header.
@@ -218,11 +227,19 @@ pub struct CameraPage {
     /// Images, newest first.
     pub frames: Vec<Frame>,
     /// What to say when there are no images.
-    pub empty_message: &'static str,
+    pub empty_message: String,
     /// The page of older images.
     pub older_href: Option<String>,
+    /// The page of newer images, when paging back.
+    pub newer_href: Option<String>,
     /// The newest images, when paging back.
     pub newest_href: Option<String>,
+    /// Where the jump form goes (the camera page).
+    pub jump_action: String,
+    /// The jump form's time, in the camera's zone (`2024-05-01T14:05:00`), if one was asked.
+    pub jump_value: String,
+    /// Now in the camera's zone: the latest time the form takes.
+    pub jump_max: String,
     /// On the newest page: where the live-tile script asks for a newer first frame.
     pub live_href: Option<String>,
 }
@@ -443,6 +460,45 @@ impl ConnectPage {
             .as_ref()
             .map_or("", |token| token.expose_secret())
     }
+}
+
+/// One camera in the camera list.
+#[derive(Clone, Debug)]
+pub struct CameraRow {
+    /// Its id.
+    pub esn: String,
+    /// Its name.
+    pub name: String,
+    /// Its page.
+    pub href: String,
+    /// Its latest preview (loaded lazily: a page holds many).
+    pub preview_src: String,
+    /// Online, offline (why) or off.
+    pub status: StatusView,
+    /// Its zone and offset now.
+    pub time_zone: String,
+}
+
+/// `/cameras`: every camera, filtered and a page at a time.
+#[derive(Debug, Template)]
+#[template(path = "cameras.html")]
+pub struct CamerasPage {
+    /// Frame.
+    pub layout: Layout,
+    /// Where the filter form goes.
+    pub action: String,
+    /// The name filter as typed.
+    pub query: String,
+    /// The status filter: `all`, `online`, `offline` or `off`.
+    pub status: &'static str,
+    /// How many cameras match, and which page this is.
+    pub summary: String,
+    /// This page's cameras.
+    pub rows: Vec<CameraRow>,
+    /// The page before, if any.
+    pub previous_href: Option<String>,
+    /// The page after, if any.
+    pub next_href: Option<String>,
 }
 
 /// The sign-in page.

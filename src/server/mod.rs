@@ -18,12 +18,18 @@ use crate::cache::Backoff;
 use crate::config::{Api, Config, OAuthApp, Upstream};
 use crate::een::{Backend, v1, v3};
 use crate::gallery::{AppState, Settings, app};
+use crate::store::Store;
 
 /// How long logging out of EEN may take on the way out.
 const LOGOUT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long the writes still going to the shared store may take on the way out, so the other
+/// replicas find the frames this one fetched last.
+const STORE_SETTLE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Runs the gallery until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store_settings = config.store.settings()?;
     let (backend, simulator) = match config.upstream()? {
         Upstream::Een {
             base_url,
@@ -100,7 +106,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .and_then(|url| url.join("/").ok());
     }
     let auth = access::auth(&config, simulator.is_some())?;
-    let state = AppState::new(backend.clone(), settings).with_auth(auth);
+    let mut state = AppState::new(backend.clone(), settings).with_auth(auth);
+    if let Some(store) = &store_settings {
+        tracing::info!(
+            store = %store.url,
+            prefix = %store.prefix,
+            "sharing frames with the other replicas through the store"
+        );
+        let handle = Store::connect(store).context("cannot set up the store client")?;
+        state = state.with_store(handle, store.image_ttl);
+    }
+    let store = state.store.clone();
     let keeper = state.spawn_keeper(Backoff::default());
     let announcer = state.spawn_setup_announcer();
     let listener = TcpListener::bind(config.bind)
@@ -126,6 +142,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     keeper.abort();
     announcer.abort();
+    if let Some(store) = store
+        && tokio::time::timeout(STORE_SETTLE_TIMEOUT, store.settled())
+            .await
+            .is_err()
+    {
+        tracing::warn!("writes to the store still under way at exit were dropped");
+    }
     match tokio::time::timeout(LOGOUT_TIMEOUT, backend.close()).await {
         Ok(Ok(())) => tracing::info!("logged out of EEN"),
         Ok(Err(error)) => tracing::warn!(error = %error, "EEN logout failed"),

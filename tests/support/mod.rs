@@ -8,7 +8,8 @@
 //! [`v3`] is a v3 client of the simulator's API v3 (OAuth and bearer calls), and [`connect`]
 //! a gallery on v3 waiting to be connected, with the operator's browser at the consent page;
 //! [`signin`] a gallery with sign-in on, and a browser's side of signing in; [`nginx`] a real
-//! nginx in front of a gallery.
+//! nginx in front of a gallery; [`redis`] a real `redis-server` for the store tests, and
+//! [`replicas`] galleries sharing it.
 
 // Each test binary uses a different part of the support layer, and `pub` here means "for the
 // test modules of this binary", which is as far as it can reach.
@@ -23,6 +24,8 @@ pub mod jpeg;
 pub mod logs;
 pub mod net;
 pub mod nginx;
+pub mod redis;
+pub mod replicas;
 pub mod signin;
 pub mod sim;
 pub mod v3;

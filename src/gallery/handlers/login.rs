@@ -197,7 +197,8 @@ fn sign_in_page(
 ) -> Result<Response> {
     let cookie = login_cookie(state, Some(&token));
     let page = LoginPage {
-        layout: layout(state, &Visitor::Anyone),
+        // No camera search on the sign-in page: it would lead straight back here.
+        layout: layout(state, &Visitor::Anyone).with_search(false),
         action: format!("{}/login", base(state)),
         csrf: token,
         next,

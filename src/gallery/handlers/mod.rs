@@ -1,9 +1,10 @@
 //! Request handlers, by family: parse the request, ask the cache layer, build a response.
 //! `pages` (grid, camera) with `wall` (the grid as a wall), `viewer` (one frame full size),
-//! `images`, `live` (the live tiles' JSON), `connect` (the operator's v3 connect flow),
-//! `login` (signing in and out), `ops`.
+//! `finder` (the camera list), `images`, `live` (the live tiles' JSON), `connect` (the
+//! operator's v3 connect flow), `login` (signing in and out), `ops`.
 
 pub mod connect;
+pub mod finder;
 pub mod images;
 pub mod live;
 pub mod login;

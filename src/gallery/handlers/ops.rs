@@ -9,6 +9,7 @@ use crate::gallery::cache_policy::{self, NO_STORE};
 use crate::gallery::error::AppError;
 use crate::gallery::guard::Visitor;
 use crate::gallery::state::AppState;
+use crate::store::Store;
 
 /// `GET /healthz`: the process serves HTTP.
 pub async fn healthz() -> impl IntoResponse {
@@ -19,7 +20,9 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 /// `GET /readyz`: 200 once an EEN session works; 503 (saying why) before that and while EEN
-/// is unreachable or rejects the credentials.
+/// is unreachable or rejects the credentials. With a shared store a second line says how it
+/// stands; it does not decide readiness: without it the gallery serves from its own cache
+/// and EEN.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let status = state.health.status();
     let code = if status == Status::Ready {
@@ -27,10 +30,16 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    let mut text = format!("{}\n", status.describe());
+    if let Some(store) = &state.store {
+        text.push_str("store: ");
+        text.push_str(store.status().describe());
+        text.push('\n');
+    }
     (
         code,
         [(header::CACHE_CONTROL, cache_policy::header(NO_STORE))],
-        format!("{}\n", status.describe()),
+        text,
     )
 }
 
@@ -63,6 +72,7 @@ pub async fn metrics(
             state.health.status().name(),
             &Status::ALL.map(Status::name),
             state.een.pace(),
+            state.store.as_ref().map(Store::stats),
         ),
     ))
 }

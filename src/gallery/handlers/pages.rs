@@ -147,10 +147,31 @@ fn tile(
     }
 }
 
-/// Query of the camera page.
+/// Query of the camera page: `before` (an instant, from the Older and Newer links) or `at`
+/// (a date and time in the camera's zone, from the jump form); `before` wins when both are
+/// given.
 #[derive(Debug, Deserialize)]
 pub struct CameraQuery {
     before: Option<String>,
+    at: Option<String>,
+}
+
+/// The format of `<input type="datetime-local" step="1">` values.
+const LOCAL_INPUT: &str = "%Y-%m-%dT%H:%M:%S";
+
+/// A jump form's `at` (`2024-05-01T14:05` or with seconds), read without a zone: the camera's
+/// is applied once the camera is known.
+fn parse_local(text: &str) -> Result<jiff::civil::DateTime> {
+    text.trim()
+        .parse::<jiff::civil::DateTime>()
+        .map_err(|_| AppError::BadTime)
+}
+
+/// `at` in zone `tz` as an instant (a time skipped by a clock change counts as the one after
+/// it, one repeated as its first).
+fn in_zone(at: jiff::civil::DateTime, tz: &TimeZone) -> Result<EenTimestamp> {
+    let zoned = tz.to_zoned_datetime(at).map_err(|_| AppError::BadTime)?;
+    Ok(EenTimestamp::from_timestamp(zoned.timestamp()))
 }
 
 /// `GET /cameras/{esn}`: the camera's last [`PAGE_SIZE`] images (before `?before=`), newest
@@ -162,14 +183,30 @@ pub async fn camera(
     Query(query): Query<CameraQuery>,
 ) -> Result<Response> {
     let deadline = Instant::now() + state.settings.page_deadline;
-    // Both parse before anything reaches EEN.
+    // All parse before anything reaches EEN.
     let esn = parse_esn(&esn)?;
     let before = match query.before.as_deref().filter(|s| !s.is_empty()) {
         Some(text) => Some(parse_timestamp(text)?),
         None => None,
     };
+    let at = match query.at.as_deref().filter(|s| !s.is_empty()) {
+        Some(text) if before.is_none() => Some(parse_local(text)?),
+        _ => None,
+    };
     let cameras = state.directory.get(deadline).await?;
     let camera = cameras.camera(&esn).ok_or(AppError::CameraNotFound)?;
+    let now = EenTimestamp::now();
+    let jumped_to = match at {
+        Some(at) => {
+            let instant = in_zone(at, &camera.time_zone)?;
+            if instant > now {
+                return Err(AppError::FutureTime);
+            }
+            Some(instant)
+        }
+        None => None,
+    };
+    let before = before.or(jumped_to);
     let before_at = before.map_or(Before::Now, Before::At);
     let listing = state
         .images
@@ -198,27 +235,57 @@ pub async fn camera(
         .collect::<Vec<_>>();
     // EEN may answer fewer than asked although older images exist, so any non-empty page
     // links to the one before its oldest image; only an empty page is known to be the end.
+    let camera_href = views::camera_href(base, &esn);
     let older_href = timestamps
         .last()
-        .map(|oldest| format!("{}?before={oldest}", views::camera_href(base, &esn)));
+        .map(|oldest| format!("{camera_href}?before={oldest}"));
+    let newer_href = before.map(|_| newer(&camera_href, &timestamps, now));
+    let empty_message = match (jumped_to, before) {
+        (Some(at), _) => format!(
+            "There are no images of this camera before {}. Eagle Eye Networks keeps \
+             recordings for a limited time, so this may be before the oldest one.",
+            views::caption(at, tz).0
+        ),
+        (None, Some(_)) => "There are no older images of this camera.".to_owned(),
+        (None, None) => "This camera has no images.".to_owned(),
+    };
     let page = CameraPage {
         layout: layout(&state, &visitor),
         name: camera.name.clone(),
         status: StatusView::from(camera.status),
         time_zone: views::time_zone_label(tz, EenTimestamp::now()),
         frames,
-        empty_message: if before.is_some() {
-            "There are no older images of this camera."
-        } else {
-            "This camera has no images."
-        },
+        empty_message,
         older_href,
-        newest_href: before.map(|_| views::camera_href(base, &esn)),
+        newer_href,
+        newest_href: before.map(|_| camera_href.clone()),
+        jump_action: camera_href.clone(),
+        jump_value: jumped_to
+            .map(|at| at.in_zone(tz).strftime(LOCAL_INPUT).to_string())
+            .unwrap_or_default(),
+        jump_max: now.in_zone(tz).strftime(LOCAL_INPUT).to_string(),
         // The newest page keeps its first frame live (the live-tile script).
         live_href: (before.is_none() && !timestamps.is_empty())
             .then(|| views::live_href(base, &esn)),
     };
     html(&page)
+}
+
+/// The page after this one (`timestamps`, newest first): frames before the newest plus about
+/// this page's time span (a little less, so that pages overlap by a frame or two rather than
+/// leave a gap: there is no listing forwards in time), or the newest frames when that reaches
+/// now.
+fn newer(camera_href: &str, timestamps: &[EenTimestamp], now: EenTimestamp) -> String {
+    let (Some(newest), Some(oldest)) = (timestamps.first(), timestamps.last()) else {
+        return camera_href.to_owned();
+    };
+    let span = newest.as_millis() - oldest.as_millis();
+    let target = newest.add_millis(span * 19 / 20 + 1);
+    if span == 0 || target >= now {
+        camera_href.to_owned()
+    } else {
+        format!("{camera_href}?before={target}")
+    }
 }
 
 fn frame(

@@ -1,0 +1,75 @@
+//! The image cache's second level: the store the replicas share (`STORE_URL`). Frames by
+//! camera and timestamp never change, so any replica's copy is as good as EEN's: looked up
+//! after the in-process cache misses, written after every frame fetched from EEN, kept for a
+//! TTL (and the store's own eviction bounds it).
+//!
+//! The store is only a cache here: a lookup that fails, times out or is skipped while the
+//! store is down is a miss, and a write is never waited for.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::een::Esn;
+use crate::metrics::Metrics;
+use crate::store::{Store, namespace};
+use crate::timestamp::EenTimestamp;
+
+/// The shared images. Cheap to clone.
+#[derive(Clone, Debug)]
+pub(super) struct SharedImages {
+    store: Store,
+    ttl: Duration,
+    metrics: Metrics,
+}
+
+impl SharedImages {
+    /// Images in `store`, each kept for `ttl`.
+    pub(super) fn new(store: Store, ttl: Duration, metrics: Metrics) -> Self {
+        Self {
+            store,
+            ttl,
+            metrics,
+        }
+    }
+
+    /// The frame, if the store has it.
+    pub(super) async fn get(&self, esn: &Esn, timestamp: EenTimestamp) -> Option<Bytes> {
+        match self.store.get(&self.key(esn, timestamp)).await {
+            Ok(Some(bytes)) if is_jpeg(&bytes) => {
+                self.metrics.shared_image_hit();
+                Some(bytes)
+            }
+            Ok(Some(_)) => {
+                // Not written by a gallery: fetched from EEN again, and overwritten.
+                tracing::debug!(esn = %esn, timestamp = %timestamp, "the store holds no JPEG for this frame");
+                self.metrics.shared_image_miss();
+                None
+            }
+            Ok(None) => {
+                self.metrics.shared_image_miss();
+                None
+            }
+            // Recorded (and logged, rate-limited) by the store's health.
+            Err(_) => None,
+        }
+    }
+
+    /// Stores the frame, in the background.
+    pub(super) fn put(&self, esn: &Esn, timestamp: EenTimestamp, bytes: &Bytes) {
+        self.store
+            .set_in_background(self.key(esn, timestamp), bytes.clone(), self.ttl);
+    }
+
+    fn key(&self, esn: &Esn, timestamp: EenTimestamp) -> String {
+        self.store.key(
+            namespace::IMAGE,
+            &[esn.as_str(), timestamp.to_string().as_str()],
+        )
+    }
+}
+
+/// Whether `bytes` start as a JPEG does (SOI, then a marker).
+fn is_jpeg(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+}
