@@ -225,7 +225,7 @@ impl Images {
         if self.health.status().needs_operator() {
             return None;
         }
-        shared.get(esn, timestamp).await
+        shared.get_or_claim(esn, timestamp).await
     }
 
     /// Writes a frame fetched from EEN to the shared store, if there is one.

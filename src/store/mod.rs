@@ -37,6 +37,8 @@ use health::StoreHealth;
 pub mod namespace {
     /// Immutable frames, by camera and timestamp.
     pub const IMAGE: &str = "img";
+    /// Claims on frames being fetched from EEN by one replica (see [`super::Store::claim`]).
+    pub const IMAGE_CLAIM: &str = "img-claim";
 }
 
 /// Most writes waiting for the store at once; past that a write is dropped (it is only a
@@ -129,6 +131,23 @@ impl Store {
         let seconds = ttl.as_secs().max(1);
         self.call(redis::cmd("SET").arg(key).arg(value).arg("EX").arg(seconds))
             .await
+    }
+
+    /// Takes `key` for `lease` if nobody holds it (`SET NX PX`): `true` when this caller now
+    /// holds it. Nobody gives a claim back; it ends with its lease.
+    pub async fn claim(&self, key: &str, lease: Duration) -> Result<bool, StoreError> {
+        let millis = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
+        let answer: Option<String> = self
+            .call(
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg(1)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(millis),
+            )
+            .await?;
+        Ok(answer.is_some())
     }
 
     /// [`Store::set`] on a task of its own, so no caller waits for the store. Dropped while

@@ -110,6 +110,32 @@ async fn two_replicas_fetch_each_frame_from_een_once() {
 }
 
 #[tokio::test]
+async fn two_replicas_missing_a_page_at_once_fetch_each_frame_once() {
+    let Some(redis) = Redis::start("two_replicas_missing_a_page_at_once").await else {
+        return;
+    };
+    let sim = sim().await;
+    let settings = store_settings(&redis);
+    let a = replica(&sim, &settings).await;
+    let b = replica(&sim, &settings).await;
+    let esn = &live_cameras(&sim, 1)[0];
+    let page = page_before(esn, two_minutes_ago());
+    sim.reset_stats();
+
+    // Both open the page at the same moment: one claims each frame and fetches it, the other
+    // waits for its copy in the store.
+    let (on_a, on_b) = tokio::join!(a.page(&page), b.page(&page));
+    let (on_a, on_b) = (frames(&on_a), frames(&on_b));
+    assert_eq!(on_a.len(), 20);
+    assert_eq!(on_b, on_a);
+    let fetched = frame_fetches(&sim);
+    assert!(
+        fetched <= 22,
+        "{fetched} EEN frame fetches for 20 frames on two replicas at once"
+    );
+}
+
+#[tokio::test]
 async fn concurrent_misses_in_a_replica_make_one_store_lookup_and_one_een_call() {
     let Some(redis) = Redis::start("concurrent_misses_in_a_replica").await else {
         return;
