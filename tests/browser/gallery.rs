@@ -14,6 +14,8 @@ use url::Url;
 use crate::support::cameras;
 use crate::support::gallery::{Served, serve};
 
+/// The page deadline of the in-process galleries (see `in_process`).
+const BUSY_PAGE_DEADLINE: Duration = Duration::from_secs(15);
 /// Environment variable naming an already running gallery to test instead of an in-process one.
 pub const GALLERY_URL_VAR: &str = "EEN_GALLERY_URL";
 
@@ -85,10 +87,15 @@ impl Gallery {
         let backend = demo::connected_v3_backend(demo::v3_client_config(&sim, demo::REDIRECT_URL))
             .await
             .expect("the gallery connects to its simulator over API v3");
+        // A fresh gallery's first grid asks EEN for 9 previews while Chromium and another test
+        // share the 2 cores of CI: a long page deadline keeps a "late" tile meaning broken,
+        // not busy (the deadline's own behaviour is tested in tests/gallery/).
+        let page_deadline = settings.page_deadline.max(BUSY_PAGE_DEADLINE);
         let state = AppState::new(
             backend,
             Settings {
                 demo: true,
+                page_deadline,
                 ..settings
             },
         )
