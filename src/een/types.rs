@@ -151,6 +151,22 @@ impl Side {
             Side::Newer => Side::Older,
         }
     }
+
+    /// `found`, if it is on this side of `of`: a frame on the wrong side would make the
+    /// viewer step in place or backwards, so it is a bad answer.
+    pub fn checked(self, of: EenTimestamp, found: Image) -> Result<Image, super::Error> {
+        let beside = match self {
+            Side::Older => found.timestamp < of,
+            Side::Newer => found.timestamp > of,
+        };
+        if beside {
+            Ok(found)
+        } else {
+            Err(super::Error::Decode(
+                "the neighbouring image is on the wrong side".into(),
+            ))
+        }
+    }
 }
 
 /// Where a listing of previews ends.

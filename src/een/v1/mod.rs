@@ -246,18 +246,7 @@ impl Client {
             ];
             let reply = self.get(op, deadline, path, &query).await?;
             let found = image(reply, None)?;
-            // A frame on the wrong side would make the viewer step in place or backwards.
-            let beside = match side {
-                Side::Older => found.timestamp < timestamp,
-                Side::Newer => found.timestamp > timestamp,
-            };
-            if beside {
-                Ok(found)
-            } else {
-                Err(Error::Decode(
-                    "the neighbouring image is on the wrong side".into(),
-                ))
-            }
+            side.checked(timestamp, found)
         })
         .await
     }

@@ -255,18 +255,7 @@ impl Client {
                 .get(deadline, "media/recordedImage.jpeg", &query, Accept::Jpeg)
                 .await?;
             let found = frame(reply)?.ok_or(Error::NotFound)?.image;
-            // A frame on the wrong side would make the viewer step in place or backwards.
-            let beside = match side {
-                Side::Older => found.timestamp < timestamp,
-                Side::Newer => found.timestamp > timestamp,
-            };
-            if beside {
-                Ok(found)
-            } else {
-                Err(Error::Decode(
-                    "the neighbouring image is on the wrong side".into(),
-                ))
-            }
+            side.checked(timestamp, found)
         })
         .await
     }
