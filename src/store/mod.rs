@@ -9,13 +9,15 @@
 //! once a minute after that, counted for `/metrics`, and shown in `/readyz`.
 //!
 //! Every key is `{prefix}:{namespace}:…`: the prefix keeps galleries (EEN accounts) sharing
-//! one store apart, and each kind of shared state has its [`namespace`]. Today that is the
-//! images; the sign-in sessions, login limits, the v3 token lock and the EEN pace are to
-//! follow on the same connection, each under a namespace of its own.
+//! one store apart, and each kind of shared state has its [`namespace`]: the images, the
+//! sign-in sessions, the login limits and the v3 connection with its refresh lock (the EEN
+//! pace is to follow), all on the one connection.
 //!
-//! This layer knows bytes and keys only; the cache layer decides what to keep and for how
-//! long. It imports nothing of ours but the configuration's [`StoreSettings`].
+//! This layer knows bytes, keys, counters and locks only; its users (the cache layer, the
+//! sign-in, the v3 client) decide what to keep and for how long. It imports nothing of ours
+//! but the configuration's [`StoreSettings`]. `commands` has the commands beyond GET and SET.
 
+mod commands;
 mod health;
 mod watcher;
 
@@ -37,6 +39,12 @@ use health::StoreHealth;
 pub mod namespace {
     /// Immutable frames, by camera and timestamp.
     pub const IMAGE: &str = "img";
+    /// Sign-in sessions, by the SHA-256 of their id.
+    pub const SESSION: &str = "session";
+    /// Failed sign-ins, by client address and by user name.
+    pub const LOGIN: &str = "login";
+    /// The EEN connection (API v3): its token pair, the refresh lock, the spent mark.
+    pub const EEN: &str = "een";
 }
 
 /// Most writes waiting for the store at once; past that a write is dropped (it is only a
@@ -182,23 +190,38 @@ impl Store {
         &self.inner.url
     }
 
+    /// The longest one call may take.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
     /// Sends `cmd` unless the store is down.
     async fn call<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        self.call_any(Query::One(cmd)).await
+    }
+
+    /// Sends `query` unless the store is down.
+    async fn call_any<T: FromRedisValue>(&self, query: Query<'_>) -> Result<T, StoreError> {
         if self.status() == StoreStatus::Down {
             return Err(StoreError::Down);
         }
-        self.send(cmd).await
+        self.send_any(query).await
     }
 
-    /// Sends `cmd` within the timeout and records the outcome. A connection found broken is
-    /// replaced by the manager at once, and the command tried once more on the new one, so
-    /// the first call after the store comes back succeeds.
+    /// Sends `cmd` within the timeout and records the outcome (the watcher's ping).
     async fn send<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        self.send_any(Query::One(cmd)).await
+    }
+
+    /// Sends `query` within the timeout and records the outcome. A connection found broken
+    /// is replaced by the manager at once, and the query tried once more on the new one, so
+    /// the first call after the store comes back succeeds.
+    async fn send_any<T: FromRedisValue>(&self, query: Query<'_>) -> Result<T, StoreError> {
         let mut connection = self.inner.manager.clone();
         let attempts = async {
-            match cmd.query_async(&mut connection).await {
+            match query.run(&mut connection).await {
                 Err(error) if error.is_unrecoverable_error() || error.is_io_error() => {
-                    cmd.query_async(&mut connection).await
+                    query.run(&mut connection).await
                 }
                 outcome => outcome,
             }
@@ -213,6 +236,25 @@ impl Store {
             Err(error) => self.inner.health.failed(error),
         }
         outcome
+    }
+}
+
+/// One command, or several in one round trip.
+#[derive(Clone, Copy)]
+enum Query<'a> {
+    One(&'a redis::Cmd),
+    Pipe(&'a redis::Pipeline),
+}
+
+impl Query<'_> {
+    async fn run<T: FromRedisValue>(
+        self,
+        connection: &mut ConnectionManager,
+    ) -> redis::RedisResult<T> {
+        match self {
+            Query::One(cmd) => cmd.query_async(connection).await,
+            Query::Pipe(pipe) => pipe.query_async(connection).await,
+        }
     }
 }
 
