@@ -59,6 +59,9 @@ pub fn spawn_keeper(
             };
             let following = een.follows_others();
             let lost = |s: Status| matches!(s, Status::NotConnected | Status::ReconnectionNeeded);
+            // A deadline, not a sleep per turn: looking for another replica's connection
+            // every few seconds must not put the keep-alive off.
+            let mut keep_alive_at = tokio::time::Instant::now() + backoff.keep_alive;
             loop {
                 tokio::select! {
                     // The guard `wait_for` returns is not `Send`: only whether it came is kept.
@@ -68,13 +71,14 @@ pub fn spawn_keeper(
                         }
                         break;
                     }
-                    () = tokio::time::sleep(FOLLOW_EVERY), if following && lost(health.status()) => {
-                        if een.follow().await {
+                    () = tokio::time::sleep(FOLLOW_EVERY), if following => {
+                        if lost(health.status()) && een.follow().await {
                             tracing::info!("took the EEN connection another replica made");
                             break;
                         }
                     }
-                    () = tokio::time::sleep(backoff.keep_alive) => {
+                    () = tokio::time::sleep_until(keep_alive_at) => {
+                        keep_alive_at = tokio::time::Instant::now() + backoff.keep_alive;
                         if health.status() == Status::Ready {
                             let result = een.keep_alive().await;
                             if let Err(error) = &result {

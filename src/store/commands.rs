@@ -66,21 +66,19 @@ impl Store {
         self.call(redis::cmd("SET").arg(key).arg(value)).await
     }
 
-    /// Sets `key` to `value`, to expire after `ttl`, only if `key` does not exist; whether
-    /// it was set. A lock with a lease is one of these.
+    /// Sets `key` to `value`, to expire after `ttl` (`None`: never), only if `key` does not
+    /// exist; whether it was set. A lock with a lease is one of these.
     pub async fn set_new(
         &self,
         key: &str,
         value: &[u8],
-        ttl: Duration,
+        ttl: Option<Duration>,
     ) -> Result<bool, StoreError> {
-        let cmd = redis::cmd("SET")
-            .arg(key)
-            .arg(value)
-            .arg("NX")
-            .arg("PX")
-            .arg(millis(ttl))
-            .to_owned();
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(value).arg("NX");
+        if let Some(ttl) = ttl {
+            cmd.arg("PX").arg(millis(ttl));
+        }
         let answer: Option<String> = self.call(&cmd).await?;
         Ok(answer.is_some())
     }

@@ -159,7 +159,7 @@ impl Inner {
                 let ttl = left.min(self.lifetimes.idle);
                 // `NX`: a sign-out written first (the word `ended`) stays.
                 self.store
-                    .set_new(&at, &record::encode(session), ttl)
+                    .set_new(&at, &record::encode(session), Some(ttl))
                     .await
                     .map(drop)
             }

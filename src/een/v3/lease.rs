@@ -48,6 +48,11 @@ const SPENT_GIVE_UP: Duration = Duration::from_secs(120);
 /// How often the replica that could not store a new pair tries again.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 
+/// How long a replica finding the store empty (it lost everything: restarted without
+/// persistence) waits before writing its own pair back: a replica holding a newer one
+/// (refreshed while the store was away) writes it within its retry, and wins.
+const RESEED_GRACE: Duration = Duration::from_secs(5);
+
 /// How often a replica without a connection asks the store whether another has one.
 pub(super) const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 
@@ -88,6 +93,22 @@ impl Tokens {
                 }
                 // Another replica is refreshing, or has not stored its new pair yet.
                 Some(_) => {}
+                None if snapshot.standing.is_none() => {
+                    // The store lost the connection; this replica's pair may be behind a
+                    // refresh made while the store was away, whose replica writes it soon.
+                    if !wait {
+                        return Ok(live);
+                    }
+                    tokio::time::sleep(RESEED_GRACE).await;
+                    let again = shared.snapshot().await.map_err(unavailable)?;
+                    if again.standing.is_none() && again.spent.is_none() {
+                        tracing::warn!(
+                            "the shared store lost the EEN connection: writing this replica's back"
+                        );
+                        shared.seed(&live.connection).await.map_err(unavailable)?;
+                    }
+                    continue;
+                }
                 None => {
                     let claim = Claim::new();
                     let lease = config.request_timeout + LEASE_MARGIN;
@@ -276,7 +297,12 @@ impl Finish {
     /// Writes it; false when the store did not take it.
     async fn apply(&self, shared: &SharedConnection, claim: &Claim) -> bool {
         let written = match self {
-            Finish::Publish(new) => shared.publish(claim, new).await,
+            // A store that lost the mark lost everything (restarted empty): this pair is
+            // the newest, and is written back unless another replica wrote one first.
+            Finish::Publish(new) => match shared.publish(claim, new).await {
+                Ok(false) => shared.seed(new).await.map(|_| false),
+                outcome => outcome,
+            },
             Finish::Refused => shared.refused(claim).await,
             Finish::Unspend => shared.unspend(claim).await,
         };

@@ -157,6 +157,15 @@ impl SharedConnection {
             .await
     }
 
+    /// Writes `connection` only if the store has no record (it lost it: restarted empty);
+    /// whether it did.
+    pub(super) async fn seed(&self, connection: &Connection) -> Result<bool, StoreError> {
+        let record = encode(&Record::Connected(Stored::of(connection)));
+        self.store
+            .set_new(&self.keys.connection, &record, None)
+            .await
+    }
+
     /// Disconnected, for every replica.
     pub(super) async fn disconnect(&self) -> Result<(), StoreError> {
         self.store
@@ -171,7 +180,7 @@ impl SharedConnection {
     /// Takes the refresh lock for `lease`; whether it was free.
     pub(super) async fn lock(&self, claim: &Claim, lease: Duration) -> Result<bool, StoreError> {
         self.store
-            .set_new(&self.keys.lock, claim.owner.as_bytes(), lease)
+            .set_new(&self.keys.lock, claim.owner.as_bytes(), Some(lease))
             .await
     }
 
