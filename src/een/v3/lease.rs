@@ -178,7 +178,14 @@ impl Tokens {
                 return Some(Err(unavailable(error)));
             }
         }
-        let refresh = refresh.take()?;
+        let Some(refresh) = refresh.take() else {
+            // Each call refreshes once; a second claim would be a bug: undo the mark.
+            let _ = shared.unspend(&claim).await;
+            let _ = shared.unlock(&claim).await;
+            return Some(Err(Error::Unavailable(
+                "the EEN token was refreshed already",
+            )));
+        };
         let step = critical(shared.clone(), claim, old, refresh, config.request_timeout);
         let outcome = tokio::spawn(step)
             .await
