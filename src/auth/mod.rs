@@ -2,8 +2,9 @@
 //!
 //! - `users`: the users file (argon2id hashes, roles); `users_file`: it kept current while
 //!   the server runs; `cli`: `een-gallery user …`;
-//! - `sessions`: sign-in sessions (random ids, idle and absolute lifetimes);
-//! - `limit`: the sign-in rate limit; `proxy`: trusted reverse proxies;
+//! - `sessions`: sign-in sessions (random ids, idle and absolute lifetimes), shared by the
+//!   replicas through the store when there is one;
+//! - `limit`: the sign-in rate limit (shared likewise); `proxy`: trusted reverse proxies;
 //! - `secret`: random secrets and comparing them;
 //! - [`Auth`]: the three modes (open, the users file, a trusted proxy's header) and the one
 //!   question the gallery asks of a request: who is this?
@@ -36,6 +37,8 @@ pub use proxy::TrustedProxies;
 pub use sessions::{Lifetimes, Sessions};
 pub use users::{Role, User, Users, UsersError};
 pub use users_file::UsersFile;
+
+use crate::store::Store;
 
 /// A signed-in user (or one a trusted proxy vouches for), for one request. `Debug` shows no
 /// secret.
@@ -138,7 +141,6 @@ impl Default for Auth {
 
 impl Auth {
     fn new(mode: Mode, lifetimes: Lifetimes, trusted: TrustedProxies) -> Self {
-        let permits = std::thread::available_parallelism().map_or(2, usize::from);
         Self(Arc::new(Inner {
             mode,
             sessions: Sessions::new(lifetimes),
@@ -146,7 +148,7 @@ impl Auth {
             trusted,
             metrics_token: None,
             form_key: secret::random_secret(),
-            hashing: Semaphore::new(permits),
+            hashing: Semaphore::new(permits()),
         }))
     }
 
@@ -173,6 +175,23 @@ impl Auth {
         self
     }
 
+    /// The same access, its sessions and sign-in limits shared through `store` with the
+    /// other replicas. Call at setup, within a Tokio runtime: sessions made before are not
+    /// carried over.
+    pub fn with_store(&self, store: &Store) -> Self {
+        let old = &self.0;
+        let lifetimes = old.sessions.lifetimes();
+        Self(Arc::new(Inner {
+            mode: old.mode.clone(),
+            sessions: Sessions::shared(lifetimes, store.clone()),
+            limiter: LoginLimiter::shared(store.clone()),
+            trusted: old.trusted.clone(),
+            metrics_token: old.metrics_token.clone(),
+            form_key: old.form_key.clone(),
+            hashing: Semaphore::new(permits()),
+        }))
+    }
+
     /// Whether everybody may look (no sign-in).
     pub fn is_open(&self) -> bool {
         matches!(self.0.mode, Mode::Open)
@@ -194,7 +213,7 @@ impl Auth {
     }
 
     /// Who sent a request from `peer` with `headers`, presenting session id `session`.
-    pub fn identify(
+    pub async fn identify(
         &self,
         peer: Option<IpAddr>,
         headers: &HeaderMap,
@@ -203,7 +222,7 @@ impl Auth {
         match &self.0.mode {
             Mode::Open => None,
             Mode::Users(file) => {
-                let record = self.0.sessions.get(session?)?;
+                let record = self.0.sessions.get(session?).await?;
                 let users = file.recent();
                 // A removed user, or a new password, ends the session.
                 let user = users
@@ -254,6 +273,7 @@ impl Auth {
         self.0
             .limiter
             .check(client, name)
+            .await
             .map_err(SignInError::Limited)?;
         let users = file.fresh();
         let checked = {
@@ -267,19 +287,19 @@ impl Auth {
         };
         match checked {
             Some(user) => {
-                self.0.limiter.succeeded(name);
-                Ok(self.0.sessions.create(&user))
+                self.0.limiter.succeeded(name).await;
+                Ok(self.0.sessions.create(&user).await)
             }
             None => {
-                self.0.limiter.failed(client, name);
+                self.0.limiter.failed(client, name).await;
                 Err(SignInError::Wrong)
             }
         }
     }
 
-    /// Ends session `id` (nothing if there is none).
-    pub fn sign_out(&self, id: &str) {
-        self.0.sessions.end(id);
+    /// Ends session `id` (nothing if there is none), on every replica.
+    pub async fn sign_out(&self, id: &str) {
+        self.0.sessions.end(id).await;
     }
 
     /// Whether `headers` carry the metrics token as `Authorization: Bearer …`.
@@ -312,6 +332,11 @@ impl Auth {
         hasher.update(name.as_bytes());
         SecretString::from(URL_SAFE_NO_PAD.encode(hasher.finalize()))
     }
+}
+
+/// Password hashes computed at once: one per core.
+fn permits() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
 }
 
 /// The password of a new first admin (`admin`, at first start with no users): 24 random

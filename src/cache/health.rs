@@ -212,9 +212,10 @@ fn status_after(error: &een::Error) -> Option<Status> {
         }
         een::Error::NotConnected => Some(Status::NotConnected),
         een::Error::ReconnectionNeeded => Some(Status::ReconnectionNeeded),
-        een::Error::Transport(_) | een::Error::Timeout | een::Error::Config(_) => {
-            Some(Status::Unreachable)
-        }
+        een::Error::Transport(_)
+        | een::Error::Timeout
+        | een::Error::Config(_)
+        | een::Error::Unavailable(_) => Some(Status::Unreachable),
         // A gateway error that outlasted the client's retries: EEN is down or overloaded.
         een::Error::Upstream(502..=504) => Some(Status::Unreachable),
         // Logging in again did not help: let the keeper establish a new session.

@@ -32,9 +32,15 @@ impl Default for Backoff {
     }
 }
 
+/// How often a replica without a v3 connection looks whether another replica was connected
+/// (a shared store): the connect flow ran on that one, and this one takes its connection.
+const FOLLOW_EVERY: Duration = Duration::from_secs(2);
+
 /// Spawns the task that keeps a session: it logs in (and loads the camera list) whenever the
 /// status is not [`Status::Ready`], retrying with exponential backoff until it works; while
 /// ready, it lets the backend keep an idle connection alive every [`Backoff::keep_alive`].
+/// A v3 replica sharing its connection through a store that lost it (or never had it)
+/// looks every [`FOLLOW_EVERY`] whether another replica holds one again.
 pub fn spawn_keeper(
     een: Backend,
     directory: Directory,
@@ -51,6 +57,11 @@ pub fn spawn_keeper(
                 *s != Status::Ready
                     && !matches!(s, Status::NotConnected | Status::ReconnectionNeeded)
             };
+            let following = een.follows_others();
+            let lost = |s: Status| matches!(s, Status::NotConnected | Status::ReconnectionNeeded);
+            // A deadline, not a sleep per turn: looking for another replica's connection
+            // every few seconds must not put the keep-alive off.
+            let mut keep_alive_at = tokio::time::Instant::now() + backoff.keep_alive;
             loop {
                 tokio::select! {
                     // The guard `wait_for` returns is not `Send`: only whether it came is kept.
@@ -60,7 +71,14 @@ pub fn spawn_keeper(
                         }
                         break;
                     }
-                    () = tokio::time::sleep(backoff.keep_alive) => {
+                    () = tokio::time::sleep(FOLLOW_EVERY), if following => {
+                        if lost(health.status()) && een.follow().await {
+                            tracing::info!("took the EEN connection another replica made");
+                            break;
+                        }
+                    }
+                    () = tokio::time::sleep_until(keep_alive_at) => {
+                        keep_alive_at = tokio::time::Instant::now() + backoff.keep_alive;
                         if health.status() == Status::Ready {
                             let result = een.keep_alive().await;
                             if let Err(error) = &result {

@@ -79,7 +79,7 @@ impl SharedImages {
             namespace::IMAGE_CLAIM,
             &[esn.as_str(), timestamp.to_string().as_str()],
         );
-        match self.store.claim(&claim, CLAIM_LEASE).await {
+        match self.store.set_new(&claim, b"1", Some(CLAIM_LEASE)).await {
             // Ours, or the store failed: fetch from EEN.
             Ok(true) | Err(_) => return None,
             Ok(false) => {}

@@ -43,7 +43,8 @@ impl Trouble {
             een::Error::SessionExpired
             | een::Error::Transport(_)
             | een::Error::Timeout
-            | een::Error::Config(_) => Trouble::Unreachable,
+            | een::Error::Config(_)
+            | een::Error::Unavailable(_) => Trouble::Unreachable,
             een::Error::Upstream(status) if *status >= 500 => Trouble::Unreachable,
             een::Error::RateLimited => Trouble::Busy,
             een::Error::Upstream(_) | een::Error::Decode(_) => Trouble::BadAnswer,

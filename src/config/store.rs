@@ -40,7 +40,8 @@ pub struct StoreConfig {
     pub store_timeout_ms: u64,
 
     /// How long an image is kept in the store, in seconds (the store's own eviction may drop
-    /// it sooner: run it with `maxmemory-policy allkeys-lru`).
+    /// it sooner: run it with `maxmemory-policy volatile-lru`, which evicts what has a TTL
+    /// and so never the v3 connection).
     #[arg(long, env = "STORE_IMAGE_TTL_SECS", default_value_t = 86_400,
           value_parser = clap::value_parser!(u64).range(1..=MONTH_SECS))]
     pub store_image_ttl_secs: u64,

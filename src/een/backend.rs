@@ -183,6 +183,22 @@ impl Backend {
         }
     }
 
+    /// Whether another replica's connect flow can bring back a lost connection here: v3
+    /// with a shared store (see [`Backend::follow`]).
+    pub fn follows_others(&self) -> bool {
+        matches!(self, Backend::V3(client) if client.is_shared())
+    }
+
+    /// v3 with a shared store and no connection here: takes the one another replica holds
+    /// in the store (its operator connected it anew), if any; whether connected now. Asks
+    /// the store at most once a second; v1 and a v3 without a store: `false`.
+    pub async fn follow(&self) -> bool {
+        match self {
+            Backend::V1(_) => false,
+            Backend::V3(client) => client.follow().await,
+        }
+    }
+
     /// Called on the way out: v1 logs out; v3 keeps its connection for the next start.
     pub async fn close(&self) -> Result<(), Error> {
         match self {

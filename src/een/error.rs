@@ -46,6 +46,10 @@ pub enum Error {
     /// The client is configured in a way that cannot work (e.g. a base URL without a host).
     #[error("EEN client configuration: {0}")]
     Config(&'static str),
+    /// v3 with replicas: the connection cannot be used or refreshed now (the shared store
+    /// cannot be reached, or another replica's refresh is not finished); says why.
+    #[error("the EEN connection is unavailable for now: {0}")]
+    Unavailable(&'static str),
 }
 
 /// Why EEN refuses to log this user in, from the documented authenticate status codes.
@@ -116,7 +120,11 @@ impl Error {
             Error::NotFound => Some(404),
             Error::RateLimited => Some(429),
             Error::Upstream(s) => Some(*s),
-            Error::Timeout | Error::Transport(_) | Error::Decode(_) | Error::Config(_) => None,
+            Error::Timeout
+            | Error::Transport(_)
+            | Error::Decode(_)
+            | Error::Config(_)
+            | Error::Unavailable(_) => None,
         }
     }
 
@@ -124,7 +132,9 @@ impl Error {
     /// problem with the request, the credentials or the account.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::RateLimited | Error::Timeout | Error::Transport(_) => true,
+            Error::RateLimited | Error::Timeout | Error::Transport(_) | Error::Unavailable(_) => {
+                true
+            }
             Error::Upstream(s) => matches!(s, 502..=504),
             _ => false,
         }

@@ -105,6 +105,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         match state
             .auth
             .identify(peer(&request), request.headers(), session)
+            .await
         {
             Some(user) => Visitor::User(user),
             None => Visitor::Stranger {

@@ -143,14 +143,18 @@ impl AppState {
 
     /// The same state, letting in whom `auth` says (the default lets in everybody).
     pub fn with_auth(mut self, auth: Auth) -> Self {
-        self.auth = auth;
+        self.auth = match &self.store {
+            Some(store) => auth.with_store(store),
+            None => auth,
+        };
         self
     }
 
     /// The same state sharing `store` with other replicas: the image cache's second level,
-    /// each frame kept there for `image_ttl`.
+    /// each frame kept there for `image_ttl`, and the sign-in sessions and limits.
     pub fn with_store(mut self, store: Store, image_ttl: Duration) -> Self {
         self.images = self.images.with_store(store.clone(), image_ttl);
+        self.auth = self.auth.with_store(&store);
         self.store = Some(store);
         self
     }

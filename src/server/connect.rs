@@ -89,7 +89,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
              EEN_CLIENT_SECRET_FILE) and EEN_REDIRECT_URL, as for the gallery"
         );
     };
-    let backend = super::v3_backend(&app, &config)?;
+    // With replicas the connection goes where they read it: the shared store.
+    let store = match config.store.settings()? {
+        Some(settings) => Some(
+            crate::store::Store::connect(&settings).context("cannot set up the store client")?,
+        ),
+        None => None,
+    };
+    let kept_in = match &store {
+        Some(store) => format!("the shared store {}", store.url()),
+        None => app.data_dir.display().to_string(),
+    };
+    let backend = super::v3_backend(&app, &config, store.as_ref())?;
     if backend.connection_state() == ConnectionState::Connected {
         println!("An EEN account is connected already; connecting again replaces it.");
     }
@@ -111,8 +122,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("not connected; nothing was stored")?;
     println!(
-        "Connected. The connection is kept in {}; the gallery uses it from its next start.",
-        app.data_dir.display()
+        "Connected. The connection is kept in {kept_in}; the gallery uses it from its next \
+         start (replicas sharing the store take it within seconds)."
     );
     Ok(())
 }

@@ -30,6 +30,18 @@ const STORE_SETTLE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Runs the gallery until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let store_settings = config.store.settings()?;
+    let store = match &store_settings {
+        Some(settings) => {
+            tracing::info!(
+                store = %settings.url,
+                prefix = %settings.prefix,
+                "sharing frames, sign-ins and the EEN connection with the other replicas \
+                 through the store"
+            );
+            Some(Store::connect(settings).context("cannot set up the store client")?)
+        }
+        None => None,
+    };
     let (backend, simulator) = match config.upstream()? {
         Upstream::Een {
             base_url,
@@ -60,7 +72,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                      EEN's redirect itself; connect with `een-gallery connect` instead"
                 );
             }
-            (v3_backend(&app, &config)?, None)
+            (v3_backend(&app, &config, store.as_ref())?, None)
         }
         Upstream::Demo(api) => {
             // The demo's own callback is registered with its simulator, so an operator can
@@ -107,16 +119,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let auth = access::auth(&config, simulator.is_some())?;
     let mut state = AppState::new(backend.clone(), settings).with_auth(auth);
-    if let Some(store) = &store_settings {
-        tracing::info!(
-            store = %store.url,
-            prefix = %store.prefix,
-            "sharing frames with the other replicas through the store"
-        );
-        let handle = Store::connect(store).context("cannot set up the store client")?;
-        state = state.with_store(handle, store.image_ttl);
+    if let (Some(store), Some(settings)) = (&store, &store_settings) {
+        state = state.with_store(store.clone(), settings.image_ttl);
     }
-    let store = state.store.clone();
     let keeper = state.spawn_keeper(Backoff::default());
     let announcer = state.spawn_setup_announcer();
     let listener = TcpListener::bind(config.bind)
@@ -178,9 +183,14 @@ fn tune_v3(config: &Config, een_config: &mut v3::ClientConfig) {
     een_config.call_deadline = een_config.call_deadline.max(een_config.request_timeout * 2);
 }
 
-/// The v3 backend for a registered application, its connection kept in `DATA_DIR`. Makes no
-/// EEN call; the stored connection is read on first use.
-pub fn v3_backend(app: &OAuthApp, config: &Config) -> anyhow::Result<Backend> {
+/// The v3 backend for a registered application, its connection kept in `store` when the
+/// replicas share one, else in `DATA_DIR`. Makes no EEN call; the stored connection is read
+/// on first use.
+pub fn v3_backend(
+    app: &OAuthApp,
+    config: &Config,
+    store: Option<&Store>,
+) -> anyhow::Result<Backend> {
     let mut een_config = v3::ClientConfig::new(
         app.auth_url.clone(),
         app.api_url.clone(),
@@ -189,8 +199,11 @@ pub fn v3_backend(app: &OAuthApp, config: &Config) -> anyhow::Result<Backend> {
         app.redirect_uri.clone(),
     );
     tune_v3(config, &mut een_config);
-    let client = v3::Client::new(een_config, v3::Store::file(&app.data_dir))
-        .context("cannot build the EEN v3 client")?;
+    let kept = match store {
+        Some(store) => v3::Store::shared(store.clone()),
+        None => v3::Store::file(&app.data_dir),
+    };
+    let client = v3::Client::new(een_config, kept).context("cannot build the EEN v3 client")?;
     Ok(Backend::from(client))
 }
 

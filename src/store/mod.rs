@@ -9,13 +9,15 @@
 //! once a minute after that, counted for `/metrics`, and shown in `/readyz`.
 //!
 //! Every key is `{prefix}:{namespace}:…`: the prefix keeps galleries (EEN accounts) sharing
-//! one store apart, and each kind of shared state has its [`namespace`]. Today that is the
-//! images; the sign-in sessions, login limits, the v3 token lock and the EEN pace are to
-//! follow on the same connection, each under a namespace of its own.
+//! one store apart, and each kind of shared state has its [`namespace`]: the images, the
+//! sign-in sessions, the login limits and the v3 connection with its refresh lock (the EEN
+//! pace is to follow), all on the one connection.
 //!
-//! This layer knows bytes and keys only; the cache layer decides what to keep and for how
-//! long. It imports nothing of ours but the configuration's [`StoreSettings`].
+//! This layer knows bytes, keys, counters and locks only; its users (the cache layer, the
+//! sign-in, the v3 client) decide what to keep and for how long. It imports nothing of ours
+//! but the configuration's [`StoreSettings`]. `commands` has the commands beyond GET and SET.
 
+mod commands;
 mod health;
 mod watcher;
 
@@ -37,8 +39,14 @@ use health::StoreHealth;
 pub mod namespace {
     /// Immutable frames, by camera and timestamp.
     pub const IMAGE: &str = "img";
-    /// Claims on frames being fetched from EEN by one replica (see [`super::Store::claim`]).
+    /// Claims on frames being fetched from EEN by one replica (taken with [`super::Store::set_new`], given back by nobody: a claim ends with its lease).
     pub const IMAGE_CLAIM: &str = "img-claim";
+    /// Sign-in sessions, by the SHA-256 of their id.
+    pub const SESSION: &str = "session";
+    /// Failed sign-ins, by client address and by user name.
+    pub const LOGIN: &str = "login";
+    /// The EEN connection (API v3): its token pair, the refresh lock, the spent mark.
+    pub const EEN: &str = "een";
 }
 
 /// Most writes waiting for the store at once; past that a write is dropped (it is only a
@@ -133,23 +141,6 @@ impl Store {
             .await
     }
 
-    /// Takes `key` for `lease` if nobody holds it (`SET NX PX`): `true` when this caller now
-    /// holds it. Nobody gives a claim back; it ends with its lease.
-    pub async fn claim(&self, key: &str, lease: Duration) -> Result<bool, StoreError> {
-        let millis = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
-        let answer: Option<String> = self
-            .call(
-                redis::cmd("SET")
-                    .arg(key)
-                    .arg(1)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(millis),
-            )
-            .await?;
-        Ok(answer.is_some())
-    }
-
     /// [`Store::set`] on a task of its own, so no caller waits for the store. Dropped while
     /// the store is down or too many writes wait already; a failure is recorded, not
     /// returned.
@@ -201,23 +192,38 @@ impl Store {
         &self.inner.url
     }
 
+    /// The longest one call may take.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
     /// Sends `cmd` unless the store is down.
     async fn call<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        self.call_any(Query::One(cmd)).await
+    }
+
+    /// Sends `query` unless the store is down.
+    async fn call_any<T: FromRedisValue>(&self, query: Query<'_>) -> Result<T, StoreError> {
         if self.status() == StoreStatus::Down {
             return Err(StoreError::Down);
         }
-        self.send(cmd).await
+        self.send_any(query).await
     }
 
-    /// Sends `cmd` within the timeout and records the outcome. A connection found broken is
-    /// replaced by the manager at once, and the command tried once more on the new one, so
-    /// the first call after the store comes back succeeds.
+    /// Sends `cmd` within the timeout and records the outcome (the watcher's ping).
     async fn send<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        self.send_any(Query::One(cmd)).await
+    }
+
+    /// Sends `query` within the timeout and records the outcome. A connection found broken
+    /// is replaced by the manager at once, and the query tried once more on the new one, so
+    /// the first call after the store comes back succeeds.
+    async fn send_any<T: FromRedisValue>(&self, query: Query<'_>) -> Result<T, StoreError> {
         let mut connection = self.inner.manager.clone();
         let attempts = async {
-            match cmd.query_async(&mut connection).await {
+            match query.run(&mut connection).await {
                 Err(error) if error.is_unrecoverable_error() || error.is_io_error() => {
-                    cmd.query_async(&mut connection).await
+                    query.run(&mut connection).await
                 }
                 outcome => outcome,
             }
@@ -232,6 +238,25 @@ impl Store {
             Err(error) => self.inner.health.failed(error),
         }
         outcome
+    }
+}
+
+/// One command, or several in one round trip.
+#[derive(Clone, Copy)]
+enum Query<'a> {
+    One(&'a redis::Cmd),
+    Pipe(&'a redis::Pipeline),
+}
+
+impl Query<'_> {
+    async fn run<T: FromRedisValue>(
+        self,
+        connection: &mut ConnectionManager,
+    ) -> redis::RedisResult<T> {
+        match self {
+            Query::One(cmd) => cmd.query_async(connection).await,
+            Query::Pipe(pipe) => pipe.query_async(connection).await,
+        }
     }
 }
 

@@ -18,6 +18,8 @@ mod pacing;
 mod pages;
 mod signin;
 mod store;
+mod store_signin;
+mod store_v3;
 mod subpath;
 mod users_cli;
 mod v3;

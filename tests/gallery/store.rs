@@ -1,7 +1,9 @@
 //! Replicas sharing a real Redis (issue 16): two galleries in front of one simulator, each
 //! with its own in-process cache, fetch each frame from EEN once between them; with Redis
-//! gone they keep serving, say so, and share again once it is back. Skipped (saying so) where
-//! `redis-server` is not installed.
+//! gone they keep serving, say so, and share again once it is back; and the store's own
+//! commands (counters, locks, fenced writes) against it. Skipped (saying so) where
+//! `redis-server` is not installed. Sign-in across replicas is in `store_signin`, the v3
+//! connection in `store_v3`.
 
 use std::collections::BTreeSet;
 
@@ -326,4 +328,68 @@ async fn a_password_in_the_url_is_used_and_never_logged() {
         );
         assert!(!format!("{:?} {:?} {}", a.store, wrong, wrong.url).contains(secret));
     }
+}
+
+#[tokio::test]
+async fn the_stores_counters_locks_and_fenced_writes_do_what_shared_state_needs() {
+    let Some(redis) = Redis::start("the_stores_counters_locks_and_fenced_writes").await else {
+        return;
+    };
+    let store = een_gallery::store::Store::connect(&store_settings(&redis)).expect("a client");
+    let window = std::time::Duration::from_secs(60);
+    let key = store.key("test", &["count"]);
+    assert_eq!(store.counts(&[&key]).await.unwrap(), [None]);
+    for n in 1..=3 {
+        let (count, left) = store.count(&key, window).await.unwrap();
+        assert_eq!(count, n);
+        assert!(left <= window && left > window / 2, "{left:?}");
+    }
+    let [Some((3, left))] = store.counts(&[&key]).await.unwrap()[..] else {
+        panic!("three counted");
+    };
+    assert!(left <= window);
+
+    // A lock: taken once, released only by its holder.
+    let lock = store.key("test", &["lock"]);
+    let lease = Some(std::time::Duration::from_secs(30));
+    assert!(store.set_new(&lock, b"holder", lease).await.unwrap());
+    assert!(!store.set_new(&lock, b"other", lease).await.unwrap());
+    assert!(!store.delete_if(&lock, b"other").await.unwrap());
+    // Writes fenced by it: only its holder's land.
+    let value = store.key("test", &["value"]);
+    assert!(!store.set_if(&lock, b"other", &value, b"no").await.unwrap());
+    assert!(
+        store
+            .set_if(&lock, b"holder", &value, b"yes")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .set_if_and_clear(&lock, b"holder", &value, b"last")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.get(&value).await.unwrap().as_deref(),
+        Some(&b"last"[..])
+    );
+    assert!(
+        store.set_new(&lock, b"next", lease).await.unwrap(),
+        "cleared"
+    );
+    assert!(store.delete_if(&lock, b"next").await.unwrap());
+
+    // A read that renews the value's lifetime answers it; a write only-if-new leaves it.
+    let short = std::time::Duration::from_secs(2);
+    store.set_for(&value, b"renewed", short).await.unwrap();
+    let got = store.get_and_renew(&value, window).await.unwrap();
+    assert_eq!(got.as_deref(), Some(&b"renewed"[..]));
+    assert!(!store.set_new(&value, b"x", None).await.unwrap());
+    assert_eq!(
+        store.get(&value).await.unwrap().as_deref(),
+        Some(&b"renewed"[..])
+    );
+    store.delete(&[&value, &key]).await.unwrap();
+    assert_eq!(store.get_many(&[&value, &key]).await.unwrap(), [None, None]);
 }

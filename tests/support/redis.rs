@@ -126,7 +126,7 @@ impl Redis {
             .args(["--bind", "127.0.0.1", "--port"])
             .arg(self.addr.port().to_string())
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .args(["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"])
+            .args(["--maxmemory", "64mb", "--maxmemory-policy", "volatile-lru"])
             .arg("--dir")
             .arg(&self.dir)
             .stdin(Stdio::null())

@@ -1,22 +1,27 @@
 //! Replicas of the gallery: galleries in front of one simulator, each with its own state (its
-//! own EEN session and in-process caches), sharing one store, as replicas behind a load
-//! balancer do.
+//! own EEN session or v3 client and in-process caches), sharing one store, as replicas behind
+//! a load balancer do; with sign-in on, each served on a socket of its own.
 
+use std::path::Path;
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
+use een_gallery::auth::{Auth, Lifetimes, TrustedProxies, UsersFile};
 use een_gallery::cache::Status;
 use een_gallery::config::store::{StoreSettings, StoreUrl};
-use een_gallery::een::v1;
+use een_gallery::een::{Backend, v1, v3};
 use een_gallery::gallery::{AppState, Settings, app};
+use een_gallery::server::demo;
 use een_gallery::sim::SimHandle;
 use een_gallery::store::{Store, StoreStatus};
 use scraper::Html;
 
 use super::een::config;
-use super::gallery::{TestResponse, get_via, quick_backoff, wait_for};
+use super::gallery::{Served, TestResponse, get_via, quick_backoff, serve, wait_for};
 use super::redis::Redis;
+use super::signin::Browser;
+use super::v3::REDIRECT;
 
 /// The store settings of a test: `redis`, the default prefix, a short timeout.
 pub fn store_settings(redis: &Redis) -> StoreSettings {
@@ -50,10 +55,16 @@ pub async fn replica(sim: &SimHandle, settings: &StoreSettings) -> Replica {
 pub async fn replica_whatever_the_store(sim: &SimHandle, settings: &StoreSettings) -> Replica {
     let client = v1::Client::new(config(sim)).expect("client builds");
     let store = Store::connect(settings).expect("the store client builds");
+    let replica = replica_over(Backend::from(client), store, settings);
+    wait_for(&replica.state, Status::Ready).await;
+    replica
+}
+
+/// A replica over `backend`, sharing `store` (of `settings`), its keeper running.
+fn replica_over(backend: Backend, store: Store, settings: &StoreSettings) -> Replica {
     let state =
-        AppState::new(client, Settings::default()).with_store(store.clone(), settings.image_ttl);
+        AppState::new(backend, Settings::default()).with_store(store.clone(), settings.image_ttl);
     state.spawn_keeper(quick_backoff());
-    wait_for(&state, Status::Ready).await;
     Replica {
         router: app(state.clone()),
         state,
@@ -61,7 +72,52 @@ pub async fn replica_whatever_the_store(sim: &SimHandle, settings: &StoreSetting
     }
 }
 
+/// A replica on API v3 in front of `sim` (which approves the connect flow by itself), its
+/// connection in the store of `settings`, its client set up by `tune`. Not connected:
+/// [`Replica::connect_v3`] connects one replica, and the others take its connection from
+/// the store.
+pub fn v3_replica(
+    sim: &SimHandle,
+    settings: &StoreSettings,
+    tune: impl FnOnce(&mut v3::ClientConfig),
+) -> Replica {
+    let mut config = demo::v3_client_config(sim, REDIRECT);
+    tune(&mut config);
+    // One connection to the store per replica, as `server::run` makes.
+    let store = Store::connect(settings).expect("the store client builds");
+    let client =
+        v3::Client::new(config, v3::Store::shared(store.clone())).expect("the client builds");
+    replica_over(Backend::from(client), store, settings)
+}
+
 impl Replica {
+    /// Runs the v3 connect flow on this replica (the simulator approves by itself).
+    pub async fn connect_v3(&self, sim: &SimHandle) {
+        let resolve = demo::v3_client_config(sim, REDIRECT).resolve;
+        demo::approve(&self.state.een, &resolve)
+            .await
+            .expect("the connect flow completes");
+    }
+
+    /// Waits until its EEN status is `status` (fails the test after 10 s).
+    pub async fn wait_for(&self, status: Status) {
+        wait_for(&self.state, status).await;
+    }
+
+    /// This replica with sign-in on, the users of `users` signing in (default lifetimes, no
+    /// trusted proxy), served on a loopback socket of its own.
+    pub async fn with_sign_in(self, users: &Path) -> Door {
+        let file = UsersFile::open(users).expect("a readable users file");
+        let auth = Auth::users(file, Lifetimes::default(), TrustedProxies::default());
+        let state = self.state.clone().with_auth(auth);
+        let served = serve(app(state), Duration::from_secs(1)).await;
+        Door {
+            browser: Browser::at(served.addr),
+            replica: self,
+            served,
+        }
+    }
+
     /// `GET uri` through the production router.
     pub async fn get(&self, uri: &str) -> TestResponse {
         get_via(&self.router, uri).await
@@ -96,5 +152,22 @@ impl Replica {
             .await
             .unwrap_or_else(|_| panic!("the store did not become {status:?}"))
             .expect("the store's status channel is open");
+    }
+}
+
+/// A replica with sign-in on, served on a socket: its [`Browser`] is at hand.
+pub struct Door {
+    /// The replica (its router has no sign-in: the served one has).
+    pub replica: Replica,
+    /// The server.
+    pub served: Served,
+    browser: Browser,
+}
+
+impl std::ops::Deref for Door {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.browser
     }
 }

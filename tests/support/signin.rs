@@ -20,18 +20,33 @@ pub const ADMIN: (&str, &str) = ("ada", "ada's long password");
 /// The viewer, and their password.
 pub const VIEWER: (&str, &str) = ("vic", "vic's long password");
 
-/// A gallery whose users file holds [`ADMIN`] and [`VIEWER`], served over HTTP.
+/// A gallery whose users file holds [`ADMIN`] and [`VIEWER`], served over HTTP; its
+/// [`Browser`] is at hand (`door.sign_in(…)`).
 pub struct Door {
     /// The gallery and its simulator.
     pub app: TestApp,
     /// The server.
     pub served: Served,
-    /// `http://127.0.0.1:port`.
-    pub base: String,
     /// The users file.
     pub users_path: PathBuf,
     dir: PathBuf,
-    /// A client that follows no redirect and keeps no cookie: each test says what it sends.
+    browser: Browser,
+}
+
+impl std::ops::Deref for Door {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+/// A browser's side of one gallery served over HTTP: it follows no redirect and keeps no
+/// cookie, so each test says what it sends.
+pub struct Browser {
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+    /// The HTTP client.
     pub http: reqwest::Client,
 }
 
@@ -80,17 +95,26 @@ impl Door {
         .await;
         let state = gallery.state.clone().with_auth(auth(file));
         let served = serve(app(state), Duration::from_secs(1)).await;
-        let base = format!("http://{}", served.addr);
+        let browser = Browser::at(served.addr);
+        Self {
+            app: gallery,
+            served,
+            users_path,
+            dir,
+            browser,
+        }
+    }
+}
+
+impl Browser {
+    /// A browser of the gallery at `addr`.
+    pub fn at(addr: std::net::SocketAddr) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a client");
         Self {
-            app: gallery,
-            served,
-            base,
-            users_path,
-            dir,
+            base: format!("http://{addr}"),
             http,
         }
     }

@@ -10,7 +10,12 @@ use secrecy::ExposeSecret as _;
 use tokio::time::Instant;
 use tracing::{Instrument, field};
 
+use super::store::Connection;
 use super::{Client, oauth, wire};
+
+/// A refresh at EEN under way.
+type BoxedRefresh =
+    std::pin::Pin<Box<dyn Future<Output = Result<Connection, Error>> + Send + 'static>>;
 use crate::een::http::{self, Reply};
 use crate::een::{Error, Esn};
 
@@ -110,9 +115,7 @@ impl Client {
                     live = self
                         .inner
                         .tokens
-                        .refresh(config, live.generation, |old| async move {
-                            oauth::refresh(&self.inner.transport, config, &old).await
-                        })
+                        .refresh(config, live.generation, true, self.refresher())
                         .await?;
                 }
                 // A fresh token refused too: the connection itself is fine (it refreshed),
@@ -144,12 +147,18 @@ impl Client {
     /// The connection to call with, refreshed first when it is due.
     pub(super) async fn bearer(&self) -> Result<std::sync::Arc<super::tokens::Live>, Error> {
         let config = &self.inner.config;
-        self.inner
-            .tokens
-            .bearer(config, |old| async move {
-                oauth::refresh(&self.inner.transport, config, &old).await
+        self.inner.tokens.bearer(config, self.refresher()).await
+    }
+
+    /// A refresh at EEN that owns what it needs: with replicas it runs in a task of its own
+    /// (see `lease`).
+    fn refresher(&self) -> impl FnOnce(Connection) -> BoxedRefresh + Send + 'static {
+        let client = self.clone();
+        move |old| {
+            Box::pin(async move {
+                oauth::refresh(&client.inner.transport, &client.inner.config, &old).await
             })
-            .await
+        }
     }
 
     /// Waits before retry number `retry` (see [`http::backoff`]), with this client's bounds.

@@ -5,9 +5,11 @@
 //! the account's own API host (`httpsBaseUrl`, checked against the auth host's domain), JSON
 //! camera pages, JPEG frames found by time or by prev token.
 //!
-//! Files: `config`, `store` (the connection file), `oauth` (authorize URL, code exchange,
-//! refresh, revoke), `tokens` (the held connection, single-flight refresh), `host` (where a
-//! token may go), `transport` (HTTP), `api` (the call funnel: deadline, 401 refresh, backoff),
+//! Files: `config`, `store` (the connection file, memory or the shared store), `shared` (the
+//! connection, lock and spent mark in the store replicas share), `oauth` (authorize URL,
+//! code exchange, refresh, revoke), `tokens` (the held connection, single-flight refresh),
+//! `lease` (one refresh at a time among replicas), `host` (where a token may go),
+//! `transport` (HTTP), `api` (the call funnel: deadline, 401 refresh, backoff),
 //! `cameras`, `wire` (timestamps, image headers, error bodies), `walk` (finding a page of
 //! frames in a few round trips).
 
@@ -15,7 +17,9 @@ mod api;
 mod cameras;
 mod config;
 mod host;
+mod lease;
 mod oauth;
+mod shared;
 mod store;
 mod tokens;
 mod transport;
@@ -31,6 +35,7 @@ use moka::sync::Cache;
 use secrecy::SecretString;
 
 pub use config::ClientConfig;
+pub use shared::SharedConnection;
 pub use store::{CONNECTION_FILE, Connection, Store, StoreError};
 
 use api::{Accept, Op};
@@ -112,6 +117,26 @@ impl Client {
     /// Where the connection stands.
     pub fn connection_state(&self) -> ConnectionState {
         self.inner.tokens.state()
+    }
+
+    /// Whether the connection is shared with other replicas through a store.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.store(), Store::Shared(_))
+    }
+
+    /// With a shared store and no connection here: takes the one another replica made (or
+    /// took back from a spent mark), if the store holds one; whether connected now. Asks
+    /// the store at most once a second.
+    pub async fn follow(&self) -> bool {
+        let Store::Shared(shared) = self.store() else {
+            return false;
+        };
+        let followed = self
+            .inner
+            .tokens
+            .follow(&self.inner.config, shared, Some(lease::FOLLOW_EVERY))
+            .await;
+        matches!(followed, Ok(Some(_)))
     }
 
     /// A new connect flow: the authorize URL, its `state` and PKCE verifier.

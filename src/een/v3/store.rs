@@ -1,5 +1,6 @@
 //! Where the connection is kept: one JSON file in `DATA_DIR` (mode 0600, replaced atomically),
-//! or memory only (demo mode, tests). Issue 16 adds a shared store for replicas.
+//! memory only (demo mode, tests), or the store the replicas share (`STORE_URL`, issue 16;
+//! see `shared`), where the refresh lock lives beside it.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+
+use super::shared::SharedConnection;
 
 /// The file name of the connection inside `DATA_DIR`.
 pub const CONNECTION_FILE: &str = "een-connection.json";
@@ -37,15 +40,48 @@ impl fmt::Debug for Connection {
     }
 }
 
-/// The file's shape. Versioned, so a later format can read this one.
+impl Connection {
+    /// Whether `other` is this connection (the same token pair): a refresh makes another.
+    pub(super) fn same_as(&self, other: &Connection) -> bool {
+        self.refresh_token.expose_secret() == other.refresh_token.expose_secret()
+            && self.access_token.expose_secret() == other.access_token.expose_secret()
+    }
+}
+
+/// The file's shape (and the shared store's, inside its record). Versioned, so a later
+/// format can read this one.
 #[derive(Serialize, Deserialize)]
-struct Stored {
+pub(super) struct Stored {
     version: u32,
     access_token: String,
     refresh_token: String,
     expires_at: Timestamp,
     api_host: String,
     api_port: u16,
+}
+
+impl Stored {
+    pub(super) fn of(connection: &Connection) -> Self {
+        Stored {
+            version: 1,
+            access_token: connection.access_token.expose_secret().to_owned(),
+            refresh_token: connection.refresh_token.expose_secret().to_owned(),
+            expires_at: connection.expires_at,
+            api_host: connection.api_host.clone(),
+            api_port: connection.api_port,
+        }
+    }
+
+    /// The connection, if this version reads it.
+    pub(super) fn connection(self) -> Option<Connection> {
+        (self.version == 1).then(|| Connection {
+            access_token: self.access_token.into(),
+            refresh_token: self.refresh_token.into(),
+            expires_at: self.expires_at,
+            api_host: self.api_host,
+            api_port: self.api_port,
+        })
+    }
 }
 
 /// Why the connection could not be read or written. Names the file, never its content.
@@ -65,6 +101,9 @@ pub enum StoreError {
     /// The file is not a connection this version understands.
     #[error("the EEN connection file {0} is damaged or of an unknown version")]
     Damaged(PathBuf),
+    /// The shared store did not answer, or holds something this version does not read.
+    #[error("the EEN connection in the shared store: {0}")]
+    Shared(#[from] crate::store::StoreError),
 }
 
 /// Where the connection lives. Cheap to clone.
@@ -74,6 +113,8 @@ pub enum Store {
     Memory(Arc<Mutex<Option<Connection>>>),
     /// One file, [`CONNECTION_FILE`] in this directory.
     File(PathBuf),
+    /// The store the replicas share.
+    Shared(SharedConnection),
 }
 
 impl Store {
@@ -87,11 +128,24 @@ impl Store {
         Store::File(data_dir.into())
     }
 
+    /// The connection in `store`, shared by the replicas (and refreshed by one at a time).
+    pub fn shared(store: crate::store::Store) -> Self {
+        Store::Shared(SharedConnection::new(store))
+    }
+
     /// The file this store writes, if it is one.
     pub fn path(&self) -> Option<PathBuf> {
         match self {
-            Store::Memory(_) => None,
+            Store::Memory(_) | Store::Shared(_) => None,
             Store::File(dir) => Some(dir.join(CONNECTION_FILE)),
+        }
+    }
+
+    /// The shared store, if this is it.
+    pub(super) fn as_shared(&self) -> Option<&SharedConnection> {
+        match self {
+            Store::Shared(shared) => Some(shared),
+            Store::Memory(_) | Store::File(_) => None,
         }
     }
 
@@ -103,6 +157,7 @@ impl Store {
                 let path = dir.join(CONNECTION_FILE);
                 blocking(move || read(&path)).await
             }
+            Store::Shared(shared) => Ok(shared.load().await?),
         }
     }
 
@@ -117,16 +172,10 @@ impl Store {
             }
             Store::File(dir) => {
                 let dir = dir.clone();
-                let stored = Stored {
-                    version: 1,
-                    access_token: connection.access_token.expose_secret().to_owned(),
-                    refresh_token: connection.refresh_token.expose_secret().to_owned(),
-                    expires_at: connection.expires_at,
-                    api_host: connection.api_host.clone(),
-                    api_port: connection.api_port,
-                };
+                let stored = Stored::of(connection);
                 blocking(move || write(&dir, &stored)).await
             }
+            Store::Shared(shared) => Ok(shared.adopt(connection).await?),
         }
     }
 
@@ -150,6 +199,7 @@ impl Store {
                 })
                 .await
             }
+            Store::Shared(shared) => Ok(shared.disconnect().await?),
         }
     }
 }
@@ -183,16 +233,10 @@ fn read(path: &Path) -> Result<Option<Connection>, StoreError> {
     };
     let stored: Stored =
         serde_json::from_slice(&text).map_err(|_| StoreError::Damaged(path.to_owned()))?;
-    if stored.version != 1 {
-        return Err(StoreError::Damaged(path.to_owned()));
+    match stored.connection() {
+        Some(connection) => Ok(Some(connection)),
+        None => Err(StoreError::Damaged(path.to_owned())),
     }
-    Ok(Some(Connection {
-        access_token: stored.access_token.into(),
-        refresh_token: stored.refresh_token.into(),
-        expires_at: stored.expires_at,
-        api_host: stored.api_host,
-        api_port: stored.api_port,
-    }))
 }
 
 fn write(dir: &Path, stored: &Stored) -> Result<(), StoreError> {

@@ -1,17 +1,18 @@
 //! The connection in use: its tokens, refreshed ahead of expiry and after a 401, one refresh
 //! at a time. EEN rotates refresh tokens (spec §2.4): each refresh kills the token it used,
 //! so a refresh must never run twice with the same token, and the new pair is kept (stored)
-//! before it is used.
+//! before it is used. With a shared store, one refresh at a time among all replicas too
+//! (`lease`).
 
-use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use secrecy::SecretString;
 use url::Url;
 
 use super::store::{Connection, Store};
-use super::{ClientConfig, host};
+use super::{ClientConfig, host, lease};
 use crate::een::{ConnectionState, Error};
 
 /// A connection as calls use it: the token, where it goes, and which refresh made it.
@@ -44,7 +45,7 @@ impl Live {
 }
 
 /// Where the connection stands.
-enum Held {
+pub(super) enum Held {
     NotConnected,
     Connected(Arc<Live>),
     ReconnectionNeeded,
@@ -54,9 +55,11 @@ enum Held {
 pub(super) struct Tokens {
     held: RwLock<Held>,
     /// Held while a refresh (or a new connection) is being made and stored: the single flight.
-    refreshing: tokio::sync::Mutex<()>,
+    pub(super) refreshing: tokio::sync::Mutex<()>,
     store: Store,
     generation: std::sync::atomic::AtomicU64,
+    /// When the shared store was last asked for a connection while this replica had none.
+    pub(super) followed: Mutex<Option<Instant>>,
 }
 
 impl Tokens {
@@ -66,6 +69,7 @@ impl Tokens {
             refreshing: tokio::sync::Mutex::new(()),
             store,
             generation: std::sync::atomic::AtomicU64::new(0),
+            followed: Mutex::new(None),
         }
     }
 
@@ -81,7 +85,7 @@ impl Tokens {
         }
     }
 
-    fn current(&self) -> Result<Arc<Live>, Error> {
+    pub(super) fn current(&self) -> Result<Arc<Live>, Error> {
         match &*self.held.read().unwrap_or_else(PoisonError::into_inner) {
             Held::NotConnected => Err(Error::NotConnected),
             Held::ReconnectionNeeded => Err(Error::ReconnectionNeeded),
@@ -89,11 +93,15 @@ impl Tokens {
         }
     }
 
-    fn set(&self, held: Held) {
+    pub(super) fn set(&self, held: Held) {
         *self.held.write().unwrap_or_else(PoisonError::into_inner) = held;
     }
 
-    fn live(&self, config: &ClientConfig, connection: Connection) -> Result<Live, Error> {
+    pub(super) fn live(
+        &self,
+        config: &ClientConfig,
+        connection: Connection,
+    ) -> Result<Live, Error> {
         let api_base = host::api_base(&config.auth_url, &connection.api_host, connection.api_port)?;
         let generation = self
             .generation
@@ -107,7 +115,12 @@ impl Tokens {
     }
 
     /// Reads the stored connection, if nothing is held yet (the first call after start).
+    /// With a shared store, also when the connection was lost or refused here: another
+    /// replica may have been connected anew.
     pub(super) async fn load(&self, config: &ClientConfig) -> Result<(), Error> {
+        if let Some(shared) = self.store.as_shared() {
+            return self.follow(config, shared, None).await.map(drop);
+        }
         let _flight = self.refreshing.lock().await;
         if !matches!(
             *self.held.read().unwrap_or_else(PoisonError::into_inner),
@@ -160,14 +173,24 @@ impl Tokens {
         refresh: F,
     ) -> Result<Arc<Live>, Error>
     where
-        F: FnOnce(Connection) -> Fut,
-        Fut: Future<Output = Result<Connection, Error>>,
+        F: FnOnce(Connection) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Connection, Error>> + Send + 'static,
     {
-        let live = self.current()?;
+        let live = match (self.current(), self.store.as_shared()) {
+            (Ok(live), _) => live,
+            // Another replica may have been connected since: asked at most once a second.
+            (Err(error), Some(shared)) => self
+                .follow(config, shared, Some(lease::FOLLOW_EVERY))
+                .await?
+                .ok_or(error)?,
+            (Err(error), None) => return Err(error),
+        };
         if !live.due(config.refresh_ahead) {
             return Ok(live);
         }
-        match self.refresh(config, live.generation, refresh).await {
+        // Due, not dead: when another replica is refreshing, its new pair is taken on the
+        // next 401 rather than waited for now.
+        match self.refresh(config, live.generation, false, refresh).await {
             Ok(new) => Ok(new),
             Err(error) if error.is_transient() && !live.expired() => {
                 tracing::warn!(%error, "EEN token refresh failed; using the current token");
@@ -179,34 +202,53 @@ impl Tokens {
 
     /// Refreshes the connection of generation `seen` (which a call found due or EEN refused),
     /// unless another caller already did: then that newer connection is the answer. One
-    /// refresh at a time; the new pair is stored before anyone uses it.
+    /// refresh at a time; the new pair is stored before anyone uses it. With a shared store
+    /// one at a time among the replicas, and `wait` says whether to wait for another
+    /// replica's refresh (within the call's deadline) or answer the current connection.
     pub(super) async fn refresh<F, Fut>(
         &self,
         config: &ClientConfig,
         seen: u64,
+        wait: bool,
         refresh: F,
     ) -> Result<Arc<Live>, Error>
     where
-        F: FnOnce(Connection) -> Fut,
-        Fut: Future<Output = Result<Connection, Error>>,
+        F: FnOnce(Connection) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Connection, Error>> + Send + 'static,
     {
         let _flight = self.refreshing.lock().await;
         let live = self.current()?;
         if live.generation != seen {
             return Ok(live);
         }
-        match refresh(live.connection.clone()).await {
+        if let Some(shared) = self.store.as_shared() {
+            return self
+                .refresh_across(config, shared, live, wait, refresh)
+                .await;
+        }
+        let outcome = refresh(live.connection.clone()).await;
+        if let Ok(connection) = &outcome {
+            // The old refresh token is dead now: the new pair must survive a restart.
+            if let Err(error) = self.keep(connection).await {
+                tracing::error!(
+                    %error,
+                    "the refreshed EEN connection could not be stored; it is used until \
+                     the gallery stops, after which EEN must be connected again"
+                );
+            }
+        }
+        self.settle(config, outcome)
+    }
+
+    /// Holds the outcome of a refresh: the new connection, or what EEN's refusal means.
+    pub(super) fn settle(
+        &self,
+        config: &ClientConfig,
+        outcome: Result<Connection, Error>,
+    ) -> Result<Arc<Live>, Error> {
+        match outcome {
             Ok(connection) => {
-                let new = self.live(config, connection)?;
-                // The old refresh token is dead now: the new pair must survive a restart.
-                if let Err(error) = self.keep(&new.connection).await {
-                    tracing::error!(
-                        %error,
-                        "the refreshed EEN connection could not be stored; it is used until \
-                         the gallery stops, after which EEN must be connected again"
-                    );
-                }
-                let new = Arc::new(new);
+                let new = Arc::new(self.live(config, connection)?);
                 self.set(Held::Connected(Arc::clone(&new)));
                 tracing::info!(expires_at = %new.connection.expires_at, "EEN token refreshed");
                 Ok(new)

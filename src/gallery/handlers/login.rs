@@ -109,7 +109,7 @@ pub async fn sign_in(
     match state.auth.sign_in(client, &form.user, password).await {
         Ok(session) => {
             if let Some(old) = cookies::value(&headers, SESSION_COOKIE) {
-                state.auth.sign_out(old);
+                state.auth.sign_out(old).await;
             }
             tracing::info!(user = %form.user, "signed in");
             let max_age = state.auth.lifetimes().absolute;
@@ -172,7 +172,7 @@ pub async fn sign_out(
             return Err(AppError::FormExpired);
         }
         if let Some(id) = cookies::value(&headers, SESSION_COOKIE) {
-            state.auth.sign_out(id);
+            state.auth.sign_out(id).await;
         }
         tracing::info!(user = %user.name, "signed out");
     }
