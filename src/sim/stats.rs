@@ -25,6 +25,10 @@ pub const MAX_RECORDED_BODY: usize = 4096;
 pub struct Stats {
     /// Requests per endpoint name ([`Endpoint::as_str`]), then per HTTP status.
     pub requests: BTreeMap<String, BTreeMap<u16, u64>>,
+    /// Requests per endpoint name counted when they arrive, before any injected latency:
+    /// a test can see that a request is being held, which `requests` (counted when answered)
+    /// shows only afterwards.
+    pub arrived: BTreeMap<String, u64>,
     /// Requests per `Host` header (the host name, without port; `""` when absent), for the
     /// first [`MAX_HOSTS`] names seen; later ones count under [`OTHER_HOSTS`].
     pub hosts: BTreeMap<String, u64>,
@@ -45,6 +49,11 @@ impl Stats {
         self.requests
             .get(endpoint.as_str())
             .map_or(0, |by_status| by_status.values().sum())
+    }
+
+    /// Requests to `endpoint` that have arrived, answered or not.
+    pub fn arrived(&self, endpoint: Endpoint) -> u64 {
+        self.arrived.get(endpoint.as_str()).copied().unwrap_or(0)
     }
 
     /// Requests to `endpoint` answered with `status`.
@@ -170,6 +179,16 @@ impl Recorder {
 
     pub(crate) fn session_created(&self) {
         self.inner().stats.sessions_created += 1;
+    }
+
+    /// Counts a request to `endpoint` as arrived (its faults are chosen already).
+    pub(crate) fn arrived(&self, endpoint: Endpoint) {
+        *self
+            .inner()
+            .stats
+            .arrived
+            .entry(endpoint.as_str().to_owned())
+            .or_insert(0) += 1;
     }
 
     /// Counts an image request as started; the returned guard counts it as finished when

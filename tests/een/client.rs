@@ -756,9 +756,10 @@ async fn a_caller_queued_behind_a_timed_out_login_logs_in_itself() {
         let client = client.clone();
         async move { client.cameras().await }
     });
-    // Once authenticate has answered, the first caller holds the login lock.
+    // Once its authorize is held at the simulator, the first caller holds the login lock
+    // (and the hang it met was chosen when it arrived, so recovering does not undo it).
     tokio::time::timeout(Duration::from_secs(10), async {
-        while sim.stats().count(Endpoint::Authenticate) == 0 {
+        while sim.stats().arrived(Endpoint::Authorize) == 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })

@@ -95,6 +95,7 @@ pub(crate) async fn handle(State(sim): State<Arc<Sim>>, request: Request) -> Res
         state.recorder.image_started(ordinal)
     });
     let delay = faults.delay_for(endpoint);
+    state.recorder.arrived(endpoint);
     let response = if !delay.is_zero() && !state.sleep(delay).await {
         ApiError::unavailable().into_response()
     } else {

@@ -239,6 +239,7 @@ pub(crate) async fn handle(
         state.recorder.v3.image_started(ordinal)
     });
     let delay = faults.delay_for(endpoint);
+    state.recorder.arrived(endpoint);
     let response = if too_large {
         V3Error::payload_too_large(path).into_response()
     } else if !delay.is_zero() && !state.sleep(delay).await {
