@@ -79,6 +79,28 @@ enum Missing {
 /// A listing's identity: camera, where it ends, how many frames.
 type ListingKey = (Esn, Before, u32);
 
+/// A listing, with how long it may be reused: its whole lifetime when this replica asked EEN,
+/// what was left of it when another replica had (through the shared store).
+#[derive(Debug)]
+struct Listing {
+    timestamps: Vec<EenTimestamp>,
+    fresh_for: Duration,
+}
+
+/// Each listing expires after its own [`Listing::fresh_for`].
+struct FreshFor;
+
+impl moka::Expiry<ListingKey, Arc<Listing>> for FreshFor {
+    fn expire_after_create(
+        &self,
+        _key: &ListingKey,
+        listing: &Arc<Listing>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(listing.fresh_for)
+    }
+}
+
 /// The image cache. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Images {
@@ -87,9 +109,9 @@ pub struct Images {
     metrics: Metrics,
     cache: Cache<ImageKey, Bytes>,
     /// Listings up to now, reused as long as a latest preview is.
-    listings_now: Cache<ListingKey, Arc<Vec<EenTimestamp>>>,
+    listings_now: Cache<ListingKey, Arc<Listing>>,
     /// Listings before a past instant, reused for [`PAST_LISTING_TTL`].
-    listings_past: Cache<ListingKey, Arc<Vec<EenTimestamp>>>,
+    listings_past: Cache<ListingKey, Arc<Listing>>,
     /// Each camera's latest preview, with when it was fetched.
     latest: Cache<Esn, (Image, Instant)>,
     latest_max_age: Duration,
@@ -138,12 +160,12 @@ impl Images {
         let listings_now = Cache::builder()
             .name("listings-now")
             .max_capacity(10_000)
-            .time_to_live(latest_max_age)
+            .expire_after(FreshFor)
             .build();
         let listings_past = Cache::builder()
             .name("listings-past")
             .max_capacity(10_000)
-            .time_to_live(PAST_LISTING_TTL)
+            .expire_after(FreshFor)
             .build();
         let neighbours = Cache::builder()
             .name("neighbours")
@@ -217,21 +239,25 @@ impl Images {
         result
     }
 
-    /// The frame from the shared store, if there is one and it has it. Not while only an
-    /// operator can help (no account connected, credentials refused): the frames of an
-    /// account the gallery cannot use are not shown. While EEN is only unreachable they are.
-    async fn shared_get(&self, esn: &Esn, timestamp: EenTimestamp) -> Option<Bytes> {
+    /// The shared store, if there is one and what it holds may be served. Not while only an
+    /// operator can help (no account connected, credentials refused): what another replica
+    /// fetched for an account the gallery cannot use is not shown. While EEN is only
+    /// unreachable it is.
+    fn usable_shared(&self) -> Option<&SharedImages> {
         let shared = self.shared.as_ref()?;
-        if self.health.status().needs_operator() {
-            return None;
-        }
-        shared.get_or_claim(esn, timestamp).await
+        (!self.health.status().needs_operator()).then_some(shared)
+    }
+
+    /// The frame from the shared store, if it has it (or another replica fetching it
+    /// stores it soon).
+    async fn shared_get(&self, esn: &Esn, timestamp: EenTimestamp) -> Option<Bytes> {
+        self.usable_shared()?.frame_or_claim(esn, timestamp).await
     }
 
     /// Writes a frame fetched from EEN to the shared store, if there is one.
     fn shared_put(&self, esn: &Esn, timestamp: EenTimestamp, bytes: &Bytes) {
         if let Some(shared) = &self.shared {
-            shared.put(esn, timestamp, bytes);
+            shared.put_frame(esn, timestamp, bytes);
         }
     }
 
@@ -265,7 +291,7 @@ impl Images {
         let listing = listings.try_get_with(key, async move {
             // Its own task: a caller giving up at its deadline must not cancel the listing
             // others wait for (or that fills the image cache for the next view).
-            tokio::spawn(async move { this.list_from_een(&esn, before, count).await })
+            tokio::spawn(async move { this.listing(&esn, before, count).await })
                 .await
                 .unwrap_or_else(|_| Err(een::Error::Config("the listing task failed")))
                 .map(Arc::new)
@@ -273,7 +299,33 @@ impl Images {
         let listed = tokio::time::timeout_at(deadline, listing)
             .await
             .unwrap_or_else(|_| Err(Arc::new(een::Error::Timeout)))?;
-        Ok(listed.as_ref().clone())
+        Ok(listed.timestamps.clone())
+    }
+
+    /// A listing another replica made (through the shared store), or else EEN's, which then
+    /// goes to the store for the others.
+    async fn listing(&self, esn: &Esn, before: Before, count: u32) -> Result<Listing, een::Error> {
+        let lifetime = match before {
+            Before::Now => self.latest_max_age,
+            Before::At(_) => PAST_LISTING_TTL,
+        };
+        if let Some(shared) = self.usable_shared()
+            && let Some(found) = shared.listing_or_claim(esn, before, count).await
+        {
+            self.learn_listing(esn, &found.value).await;
+            return Ok(Listing {
+                timestamps: found.value,
+                fresh_for: found.left.map_or(lifetime, |left| left.min(lifetime)),
+            });
+        }
+        let timestamps = self.list_from_een(esn, before, count).await?;
+        if let Some(shared) = &self.shared {
+            shared.put_listing(esn, before, count, &timestamps, lifetime);
+        }
+        Ok(Listing {
+            timestamps,
+            fresh_for: lifetime,
+        })
     }
 
     async fn list_from_een(
@@ -298,12 +350,16 @@ impl Images {
             }
             timestamps.push(timestamp);
         }
-        // A listing's frames are consecutive: each is the older neighbour of the one before.
+        self.learn_listing(esn, &timestamps).await;
+        Ok(timestamps)
+    }
+
+    /// A listing's frames are consecutive: each is the older neighbour of the one before.
+    async fn learn_listing(&self, esn: &Esn, timestamps: &[EenTimestamp]) {
         for pair in timestamps.windows(2) {
             let (newer, older) = (pair[0], pair[1]);
             self.learn_neighbours(esn, newer, older).await;
         }
-        Ok(timestamps)
     }
 
     /// The image at `timestamp` if it is cached, without calling EEN.
@@ -368,13 +424,33 @@ impl Images {
         });
     }
 
-    /// Asks EEN for the camera's latest preview and stores its bytes under its timestamp.
+    /// The camera's latest preview another replica fetched (through the shared store), or
+    /// else EEN's, with when it was fetched; its bytes are stored under its timestamp.
     async fn fetch_latest_preview(&self, esn: &Esn) -> Result<(Image, Instant), een::Error> {
+        if let Some(shared) = self.usable_shared()
+            && let Some(found) = shared.latest_or_claim(esn).await
+        {
+            let image = found.value;
+            let key = ImageKey {
+                esn: esn.clone(),
+                timestamp: image.timestamp,
+            };
+            self.cache.insert(key, image.bytes.clone()).await;
+            // As old here as there: fresh for what was left of its lifetime.
+            let age = self
+                .latest_max_age
+                .saturating_sub(found.left.unwrap_or_default());
+            let fetched = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+            return Ok((image, fetched));
+        }
         self.health.gate()?;
         let result = self.een.latest_preview(esn).await;
         self.health.record_image_call("latest_preview", &result);
         let image = result?;
         self.shared_put(esn, image.timestamp, &image.bytes);
+        if let Some(shared) = &self.shared {
+            shared.put_latest(esn, &image, self.latest_max_age);
+        }
         let key = ImageKey {
             esn: esn.clone(),
             timestamp: image.timestamp,

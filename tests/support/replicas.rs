@@ -51,19 +51,34 @@ pub async fn replica(sim: &SimHandle, settings: &StoreSettings) -> Replica {
     replica
 }
 
+/// [`replica`] with the gallery settings `gallery`.
+pub async fn replica_with(sim: &SimHandle, settings: &StoreSettings, gallery: Settings) -> Replica {
+    let client = v1::Client::new(config(sim)).expect("client builds");
+    let store = Store::connect(settings).expect("the store client builds");
+    let replica = replica_over(Backend::from(client), store, settings, gallery);
+    wait_for(&replica.state, Status::Ready).await;
+    replica.wait_for_store(StoreStatus::Up).await;
+    replica
+}
+
 /// [`replica`], returning once its EEN session is ready, whether or not the store answers.
 pub async fn replica_whatever_the_store(sim: &SimHandle, settings: &StoreSettings) -> Replica {
     let client = v1::Client::new(config(sim)).expect("client builds");
     let store = Store::connect(settings).expect("the store client builds");
-    let replica = replica_over(Backend::from(client), store, settings);
+    let replica = replica_over(Backend::from(client), store, settings, Settings::default());
     wait_for(&replica.state, Status::Ready).await;
     replica
 }
 
-/// A replica over `backend`, sharing `store` (of `settings`), its keeper running.
-fn replica_over(backend: Backend, store: Store, settings: &StoreSettings) -> Replica {
-    let state =
-        AppState::new(backend, Settings::default()).with_store(store.clone(), settings.image_ttl);
+/// A replica over `backend` with the gallery settings `gallery`, sharing `store` (of
+/// `settings`), its keeper running.
+fn replica_over(
+    backend: Backend,
+    store: Store,
+    settings: &StoreSettings,
+    gallery: Settings,
+) -> Replica {
+    let state = AppState::new(backend, gallery).with_store(store.clone(), settings.image_ttl);
     state.spawn_keeper(quick_backoff());
     Replica {
         router: app(state.clone()),
@@ -87,7 +102,7 @@ pub fn v3_replica(
     let store = Store::connect(settings).expect("the store client builds");
     let client =
         v3::Client::new(config, v3::Store::shared(store.clone())).expect("the client builds");
-    replica_over(Backend::from(client), store, settings)
+    replica_over(Backend::from(client), store, settings, Settings::default())
 }
 
 impl Replica {
