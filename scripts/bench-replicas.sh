@@ -185,8 +185,7 @@ $(printf '%s\n' "${ROWS[@]}")
 
 Images, listings and latest previews are asked of EEN about once for both replicas (the
 shared store): two replicas cost EEN what one does. On 2 cores both replicas and nginx share
-the same CPUs (and this run shared them with compiles: the load average was about 5), so
-pages/s shows the overhead of the extra hop more than the gain of a second machine.
+the same CPUs, so pages/s shows the overhead of the extra hop more than the gain of a second machine.
 <!-- replicas:end -->
 EOF
 )
