@@ -227,6 +227,7 @@ async fn the_camera_list_filters_by_name_and_status_and_a_row_opens_its_camera()
             assert_eq!(shown, expected_rows(&gallery, ""), "the whole list");
             check_rows(&b, &gallery, &all).await;
             check_row_layout(&b, "the camera list").await;
+            crate::assert_labels_by_their_fields(&b, "the camera list").await;
             let total = all.len();
             assert_eq!(b.text("#summary").await, format!("{total} cameras."));
             b.screenshot("cameras").await;

@@ -447,6 +447,33 @@ async fn assert_no_sideways_scroll(b: &Browser, page: &str) {
     );
 }
 
+/// Every form label sits by its field: on its line just before it, or just above it; never at
+/// the end of the line before (where a narrow screen's wrapping can leave it).
+async fn assert_labels_by_their_fields(b: &Browser, page: &str) {
+    let astray = b
+        .js(r"
+            return [...document.querySelectorAll('label[for]')].flatMap(label => {
+                const field = document.getElementById(label.htmlFor);
+                if (!field || label.offsetParent === null || label.matches('.visually-hidden')) {
+                    return [];
+                }
+                const l = label.getBoundingClientRect(), f = field.getBoundingClientRect();
+                const before = l.right <= f.left + 1 && f.left - l.right < 40
+                    && l.bottom > f.top && l.top < f.bottom;
+                const above = l.bottom <= f.top + 1 && f.top - l.bottom < 24
+                    && Math.abs(l.left - f.left) < 24;
+                return before || above ? [] : [{ label: label.textContent.trim(),
+                    label_box: [l.left, l.top, l.right, l.bottom], field: [f.left, f.top, f.right, f.bottom] }];
+            });
+        ")
+        .await;
+    assert_eq!(
+        astray,
+        serde_json::json!([]),
+        "{page}: labels away from their fields"
+    );
+}
+
 /// How many columns the elements matching `selector` are laid out in.
 async fn columns(b: &Browser, selector: &str) -> usize {
     let selector = serde_json::to_string(selector).expect("JSON string");

@@ -15,9 +15,9 @@ use crate::gallery::Gallery;
 use crate::support::cameras::{self, esn_of};
 use crate::support::net::plain_client;
 use crate::{
-    GRID_SIZE, PAGE_SIZE, as_set, assert_all_decoded, assert_no_sideways_scroll, check_frames,
-    check_grid, columns, esns, find_tile, is_own_status, open_camera_with_images, tiles,
-    unknown_esn,
+    GRID_SIZE, PAGE_SIZE, as_set, assert_all_decoded, assert_labels_by_their_fields,
+    assert_no_sideways_scroll, check_frames, check_grid, columns, esns, find_tile, is_own_status,
+    open_camera_with_images, tiles, unknown_esn,
 };
 
 #[tokio::test]
@@ -311,12 +311,14 @@ async fn on_a_phone_nothing_scrolls_sideways_and_tiles_reflow() {
                 (1..=2).contains(&frame_columns),
                 "the camera page has {frame_columns} columns on a phone"
             );
+            assert_labels_by_their_fields(&b, "the camera page on a phone").await;
             b.screenshot("phone-camera").await;
 
             b.goto(&gallery.url("/cameras")).await;
             assert_all_decoded(&b.images("img").await, "the phone camera list");
             assert_no_sideways_scroll(&b, "the camera list").await;
             check_row_layout(&b, "the camera list on a phone").await;
+            assert_labels_by_their_fields(&b, "the camera list on a phone").await;
             b.screenshot("phone-cameras").await;
 
             let empty = gallery
