@@ -9,7 +9,7 @@
 //! Screenshots of every page land in `target/screenshots/`.
 //!
 //! The scenarios: [`scenarios`] (grid, camera page, errors, phone, keyboard, console, no
-//! JavaScript, links), [`live`] (live tiles), [`wall`], [`finder`] (`/cameras` and the jump to a
+//! JavaScript, links), [`schemes`] (light and dark), [`live`] (live tiles), [`wall`], [`finder`] (`/cameras` and the jump to a
 //! time), [`viewer`], [`subpath`] (behind nginx), [`signin`], [`connect`] (the v3 connect flow).
 //! This file holds what they check on the pages; [`driver`] drives Chromium.
 
@@ -25,6 +25,7 @@ mod finder;
 mod gallery;
 mod live;
 mod scenarios;
+mod schemes;
 mod signin;
 mod subpath;
 mod viewer;
