@@ -9,8 +9,9 @@
 //! Screenshots of every page land in `target/screenshots/`.
 //!
 //! The scenarios: [`scenarios`] (grid, camera page, errors, phone, keyboard, console, no
-//! JavaScript, links), [`schemes`] (light and dark), [`live`] (live tiles), [`wall`], [`finder`] (`/cameras` and the jump to a
-//! time), [`viewer`], [`subpath`] (behind nginx), [`signin`], [`connect`] (the v3 connect flow).
+//! JavaScript, links), [`schemes`] (light and dark), [`live`] (live tiles), [`wall`],
+//! [`finder`] (`/cameras` and the jump to a time), [`viewer`], [`subpath`] (behind nginx),
+//! [`signin`], [`connect`] (the v3 connect flow).
 //! This file holds what they check on the pages; [`driver`] drives Chromium.
 
 #[path = "../support/mod.rs"]
