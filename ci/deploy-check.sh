@@ -22,8 +22,8 @@
 #   bash ci/deploy-check.sh
 #
 # Environment:
-#   EEN_GALLERY_BIN     the release binary to run (default target/release/een-gallery, built
-#                       with `cargo build --release --locked` when missing)
+#   EEN_GALLERY_BIN     the release binary to run (default: target/release/een-gallery, brought
+#                       up to date with `cargo build --release --locked` first)
 #   DEPLOY_CHECK_STATE  where the venv lives (default /var/tmp/een-gallery-ci)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,10 +79,13 @@ step "deploy/kubernetes and its replicas overlay (rendered, kubernetes-validate 
 "$py" ci/deploy_check.py kubernetes --kubernetes-validate "$VENV/bin/kubernetes-validate"
 
 step "both for real, in network namespaces of their own"
-bin=${EEN_GALLERY_BIN:-target/release/een-gallery}
-if [ ! -x "$bin" ]; then
-    echo "building the release binary"
+# Unless a binary is given, cargo is always asked (nothing to do when it is up to date): a
+# binary left from older sources would pass or fail code that is not this checkout's.
+bin=${EEN_GALLERY_BIN:-}
+if [ -z "$bin" ]; then
+    echo "building the release binary (when the sources changed)"
     cargo build --release --locked
+    bin=target/release/een-gallery
 fi
 work=$(mktemp -d /var/tmp/een-gallery-deploy.XXXXXX)
 trap 'rm -rf "$work"' EXIT

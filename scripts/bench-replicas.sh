@@ -7,8 +7,8 @@
 #
 #   bash scripts/bench-replicas.sh [--smoke] [--seconds N]
 #
-# Needs redis-server, nginx, curl, jq and oha (`cargo install oha`); builds the release binary
-# when it is missing. Sign-in is off (AUTH=none): the load generator signs in nowhere.
+# Needs redis-server, nginx, curl, jq and oha (`cargo install oha`); brings the release binary
+# up to date first. Sign-in is off (AUTH=none): the load generator signs in nowhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,10 +32,10 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x $NGINX ]] || die "needs nginx"
 
 BIN=target/release/een-gallery
-if [[ ! -x $BIN ]]; then
-    log "building the release binary"
-    cargo build --release --locked
-fi
+# Always asked of cargo (nothing to do when it is up to date): a binary left from older
+# sources would measure, or pass, code that is not this checkout's.
+log "building the release binary (when the sources changed)"
+cargo build --release --locked
 
 WORK=$(mktemp -d)
 PIDS=()
