@@ -30,37 +30,22 @@ struct Asset {
 }
 
 const ASSETS: [Asset; 5] = [
-    Asset {
-        name: "style.css",
-        content_type: "text/css; charset=utf-8",
-        body: STYLE_CSS,
-        version: fnv1a(STYLE_CSS.as_bytes()),
-    },
-    Asset {
-        name: "placeholder.svg",
-        content_type: "image/svg+xml",
-        body: PLACEHOLDER_SVG,
-        version: fnv1a(PLACEHOLDER_SVG.as_bytes()),
-    },
-    Asset {
-        name: "favicon.svg",
-        content_type: "image/svg+xml",
-        body: FAVICON_SVG,
-        version: fnv1a(FAVICON_SVG.as_bytes()),
-    },
-    Asset {
-        name: "live.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: LIVE_JS,
-        version: fnv1a(LIVE_JS.as_bytes()),
-    },
-    Asset {
-        name: "viewer.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: VIEWER_JS,
-        version: fnv1a(VIEWER_JS.as_bytes()),
-    },
+    asset("style.css", "text/css; charset=utf-8", STYLE_CSS),
+    asset("placeholder.svg", "image/svg+xml", PLACEHOLDER_SVG),
+    asset("favicon.svg", "image/svg+xml", FAVICON_SVG),
+    asset("live.js", "text/javascript; charset=utf-8", LIVE_JS),
+    asset("viewer.js", "text/javascript; charset=utf-8", VIEWER_JS),
 ];
+
+/// An asset, its version the hash of its body.
+const fn asset(name: &'static str, content_type: &'static str, body: &'static str) -> Asset {
+    Asset {
+        name,
+        content_type,
+        body,
+        version: fnv1a(body.as_bytes()),
+    }
+}
 
 /// FNV-1a: a content hash computed at compile time, so asset URLs change when assets do.
 const fn fnv1a(bytes: &[u8]) -> u64 {
