@@ -64,6 +64,15 @@ fn frame_fetches(sim: &SimHandle) -> u64 {
     sim.stats().count(Endpoint::AssetImage)
 }
 
+/// A simulator and two replicas in front of it sharing `redis`, both ready.
+async fn two_replicas(redis: &Redis) -> (SimHandle, Replica, Replica) {
+    let sim = sim().await;
+    let settings = store_settings(redis);
+    let a = replica(&sim, &settings).await;
+    let b = replica(&sim, &settings).await;
+    (sim, a, b)
+}
+
 /// Views `page` on `replica`, checks it shows 20 frames, and waits until the frames it
 /// fetched are written to the store.
 async fn view(replica: &Replica, page: &str) -> Vec<String> {
@@ -78,10 +87,7 @@ async fn two_replicas_fetch_each_frame_from_een_once() {
     let Some(redis) = Redis::start("two_replicas_fetch_each_frame_from_een_once").await else {
         return;
     };
-    let sim = sim().await;
-    let settings = store_settings(&redis);
-    let a = replica(&sim, &settings).await;
-    let b = replica(&sim, &settings).await;
+    let (sim, a, b) = two_replicas(&redis).await;
     let esn = &live_cameras(&sim, 1)[0];
     let page = page_before(esn, two_minutes_ago());
     sim.reset_stats();
@@ -178,10 +184,7 @@ async fn two_replicas_missing_a_page_at_once_fetch_each_frame_once() {
     let Some(redis) = Redis::start("two_replicas_missing_a_page_at_once").await else {
         return;
     };
-    let sim = sim().await;
-    let settings = store_settings(&redis);
-    let a = replica(&sim, &settings).await;
-    let b = replica(&sim, &settings).await;
+    let (sim, a, b) = two_replicas(&redis).await;
     let esn = &live_cameras(&sim, 1)[0];
     let page = page_before(esn, two_minutes_ago());
     sim.reset_stats();
@@ -204,10 +207,7 @@ async fn concurrent_misses_in_a_replica_make_one_store_lookup_and_one_een_call()
     let Some(redis) = Redis::start("concurrent_misses_in_a_replica").await else {
         return;
     };
-    let sim = sim().await;
-    let settings = store_settings(&redis);
-    let a = replica(&sim, &settings).await;
-    let b = replica(&sim, &settings).await;
+    let (sim, a, b) = two_replicas(&redis).await;
     let cameras = live_cameras(&sim, 2);
     let at = two_minutes_ago();
     let shared = view(&a, &page_before(&cameras[0], at)).await[7].clone();
@@ -271,10 +271,7 @@ async fn with_the_store_gone_replicas_keep_serving_and_share_again_when_it_is_ba
     let Some(mut redis) = Redis::start("with_the_store_gone_replicas_keep_serving").await else {
         return;
     };
-    let sim = sim().await;
-    let settings = store_settings(&redis);
-    let a = replica(&sim, &settings).await;
-    let b = replica(&sim, &settings).await;
+    let (sim, a, b) = two_replicas(&redis).await;
     let [first, while_down, once_back] =
         <[String; 3]>::try_from(live_cameras(&sim, 3)).expect("three cameras");
     let at = two_minutes_ago();
