@@ -17,8 +17,6 @@
 
 mod shared;
 
-use shared::SharedState;
-
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -27,6 +25,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::Error;
+use shared::SharedState;
 
 /// Slowest pace: one request every two seconds still shows a page's worth in a minute.
 const MIN_RATE: f64 = 0.5;

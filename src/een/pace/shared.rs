@@ -176,7 +176,7 @@ async fn sync_task(pace: Weak<Pace>, learnt: Arc<Notify>, keys: Keys) {
         let mut state = pace.lock();
         match outcome {
             Ok(view) => state.adopt(Instant::now(), &view),
-            Err(error) => state.unshared(&report, &error),
+            Err(error) => state.unshared(&error),
         }
     }
 }
@@ -328,8 +328,9 @@ impl State {
     }
 
     /// A sync failed: the replica paces itself alone from what it learnt until the store
-    /// answers again; what it had to share is shared then, if still recent.
-    fn unshared(&mut self, report: &Report, error: &StoreError) {
+    /// answers again. What it learnt meanwhile stays its own: a 429 shared minutes late
+    /// would cut the others by what they send then, not by what EEN refused.
+    fn unshared(&mut self, error: &StoreError) {
         let Some(shared) = &mut self.shared else {
             return;
         };
@@ -337,8 +338,6 @@ impl State {
             tracing::warn!(%error, "the shared EEN pace is out of reach: pacing this replica alone");
         }
         shared.up = false;
-        shared.refused |= report.refused;
-        shared.paused |= report.pause.is_some();
     }
 }
 
@@ -460,18 +459,13 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_failed_sync_keeps_what_was_to_be_shared() {
+    async fn a_failed_sync_leaves_the_replica_on_its_share() {
         let mut state = shared_state();
-        let now = Instant::now();
-        state.adopt(now, &view(2, None));
-        let report = Report {
-            accepted: 3,
-            refused: true,
-            pause: Some(Duration::from_secs(1)),
-        };
-        state.unshared(&report, &StoreError::Down);
+        state.adopt(Instant::now(), &view(2, Some((10, Duration::ZERO))));
+        state.unshared(&StoreError::Down);
         let shared = state.shared.as_ref().unwrap();
-        assert!(!shared.up && shared.refused && shared.paused);
-        assert_eq!(shared.replicas, 2, "its share is kept");
+        assert!(!shared.up);
+        assert_eq!(shared.replicas, 2);
+        assert_eq!(state.rate, Some(4.5), "its share is kept");
     }
 }
