@@ -200,7 +200,7 @@ async fn two_replicas_under_a_burst_of_viewers_stay_within_what_een_allows() {
     // spacing lets one request more into a second now and then). Had B not learnt it from
     // A, it would meet the limit with a dozen requests at once.
     assert!(
-        burst.refused <= 3 + burst.sent / 10,
+        burst.refused <= 4 + burst.sent / 10,
         "{burst:?}: 429s are not rare"
     );
     // The first requests of all, before the pace was learnt, are the only burst EEN refused.

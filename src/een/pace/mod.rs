@@ -68,6 +68,11 @@ struct State {
     /// The rate EEN accepted over the window when it last refused.
     refused_at: Option<f64>,
     last_cut: Option<Instant>,
+    /// The rate before the last cut (`None`: unlimited).
+    before_cut: Option<f64>,
+    /// Whether the last cut was made here, from this replica's own answers (not taken from
+    /// the store).
+    cut_here: bool,
     last_rise: Option<Instant>,
     paused_until: Option<Instant>,
     last_start: Option<Instant>,
@@ -154,6 +159,7 @@ impl Pace {
         if !refused {
             if now - started < WINDOW {
                 state.accepted.push_back(started);
+                state.recount(now, started);
             }
             return;
         }
@@ -171,9 +177,11 @@ impl Pace {
         }
         let accepted = (state.accepted.len() as f64 / WINDOW.as_secs_f64()).max(MIN_RATE);
         let current = state.rate.unwrap_or(f64::INFINITY).min(accepted);
+        state.before_cut = state.rate;
         state.rate = Some((current * CUT).max(MIN_RATE));
         state.refused_at = Some(accepted);
         state.last_cut = Some(now);
+        state.cut_here = true;
         state.last_rise = Some(now);
         tracing::info!(
             rate = state.rate,
@@ -229,6 +237,38 @@ impl State {
     /// Holds every request back until `until` (a later pause already set stands).
     fn pause(&mut self, until: Instant) {
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+    }
+
+    /// Counts again what EEN accepted before the last cut, after an answer that came late
+    /// to a request started before it: at the first 429 of a burst, the requests EEN
+    /// accepted in the same second may not have been answered yet, and a cut by the ones
+    /// answered so far could leave the pace at a fraction of the limit for a minute. Only
+    /// raises a cut made here; the store's is refined by the next sync.
+    fn recount(&mut self, now: Instant, started: Instant) {
+        let Some(cut) = self.last_cut else {
+            return;
+        };
+        if started > cut || now - cut >= WINDOW {
+            return;
+        }
+        if let Some(shared) = &mut self.shared {
+            shared.recounted = true;
+        }
+        if !self.cut_here {
+            return;
+        }
+        let from = cut.checked_sub(WINDOW);
+        let seen = self
+            .accepted
+            .iter()
+            .filter(|&&t| t <= cut && from.is_none_or(|from| t > from))
+            .count() as f64
+            / WINDOW.as_secs_f64();
+        if self.refused_at.is_some_and(|refused| seen > refused) {
+            let current = self.before_cut.unwrap_or(f64::INFINITY).min(seen);
+            self.refused_at = Some(seen);
+            self.rate = Some((current * CUT).max(MIN_RATE));
+        }
     }
 
     /// When the next request may start; `None`: now.
@@ -326,6 +366,31 @@ mod tests {
         let before = Instant::now();
         pace.admit(None).await.unwrap();
         assert!(Instant::now() - before <= MAX_PAUSE + Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_accepted_before_the_cut_but_answered_after_it_raise_it() {
+        let pace = Pace::default();
+        let mut started = Vec::new();
+        for _ in 0..16 {
+            started.push(pace.admit(None).await.unwrap());
+        }
+        // The first answer is a 429: nothing accepted is known yet.
+        pace.answered(started[0], true, None);
+        assert_eq!(pace.stats().rate, Some(MIN_RATE));
+        // Then EEN's answers to the 5 it accepted in that second come in.
+        for &at in &started[1..=5] {
+            pace.answered(at, false, None);
+        }
+        assert_eq!(pace.stats().rate, Some(4.5));
+        for &at in &started[6..] {
+            pace.answered(at, true, None);
+        }
+        assert_eq!(pace.stats().rate, Some(4.5));
+        // A request started after the cut counts for the next one only.
+        let later = pace.admit(None).await.unwrap();
+        pace.answered(later, false, None);
+        assert_eq!(pace.stats().rate, Some(4.5));
     }
 
     #[tokio::test(start_paused = true)]

@@ -70,6 +70,9 @@ pub(super) struct SharedState {
     pub(super) refused: bool,
     /// A 429 here set a pause since the last sync: it is to be published.
     pub(super) paused: bool,
+    /// An answer came late to a request started before the last cut: the store's cut is to
+    /// be refined (never made anew for it).
+    pub(super) recounted: bool,
     /// The last cut taken from the store: the rate EEN accepted from all the replicas
     /// then, and when it was made.
     adopted: Option<(u64, Instant)>,
@@ -85,6 +88,7 @@ impl SharedState {
             up: false,
             refused: false,
             paused: false,
+            recounted: false,
             adopted: None,
             adoptions: 0,
         }
@@ -98,6 +102,8 @@ struct Report {
     accepted: u64,
     /// A 429 came since the last sync.
     refused: bool,
+    /// An answer came late to a request started before the last cut.
+    recounted: bool,
     /// A pause learnt here since the last sync, and the time left of it.
     pause: Option<Duration>,
 }
@@ -215,29 +221,29 @@ async fn sync(keys: &Keys, report: &Report) -> Result<View, StoreError> {
         store.set_for(&keys.pause, b"1", learnt).await?;
         pause = Some(learnt);
     }
-    if report.refused {
-        cut = Some(match cut {
-            // Refused in the same second as that cut: the same limit, seen from here.
-            Some(same) if same.age < WINDOW => {
-                let refused = same.refused.max(accepted);
-                if refused > same.refused {
-                    let left = SHARED_FOR.saturating_sub(same.age);
-                    store
-                        .set_for(&keys.refused, refused.to_string().as_bytes(), left)
-                        .await?;
-                }
-                SharedCut { refused, ..same }
-            }
-            _ => {
+    match cut {
+        // Refused (or answered late) in the same second as that cut: the same limit, seen
+        // from here, with answers the cut did not count yet.
+        Some(same) if same.age < WINDOW && (report.refused || report.recounted) => {
+            let refused = same.refused.max(accepted);
+            if refused > same.refused {
+                let left = SHARED_FOR.saturating_sub(same.age);
                 store
-                    .set_for(&keys.refused, accepted.to_string().as_bytes(), SHARED_FOR)
+                    .set_for(&keys.refused, refused.to_string().as_bytes(), left)
                     .await?;
-                SharedCut {
-                    refused: accepted,
-                    age: Duration::ZERO,
-                }
             }
-        });
+            cut = Some(SharedCut { refused, ..same });
+        }
+        _ if report.refused => {
+            store
+                .set_for(&keys.refused, accepted.to_string().as_bytes(), SHARED_FOR)
+                .await?;
+            cut = Some(SharedCut {
+                refused: accepted,
+                age: Duration::ZERO,
+            });
+        }
+        _ => {}
     }
     Ok(View {
         replicas,
@@ -257,9 +263,11 @@ impl State {
         };
         let refused = std::mem::take(&mut shared.refused);
         let paused = std::mem::take(&mut shared.paused);
+        let recounted = std::mem::take(&mut shared.recounted);
         Report {
             accepted,
             refused,
+            recounted,
             pause: paused_until
                 .filter(|_| paused)
                 .map(|until| until.saturating_duration_since(now))
@@ -316,6 +324,7 @@ impl State {
         self.rate = Some((share * CUT).max(floor));
         self.last_cut = Some(at);
         self.last_rise = Some(at);
+        self.cut_here = false;
         if let Some(shared) = &mut self.shared {
             shared.adopted = Some((cut.refused, at));
             shared.adoptions += 1;
@@ -435,6 +444,7 @@ mod tests {
             Report {
                 accepted: 1,
                 refused: true,
+                recounted: false,
                 pause: Some(Duration::from_secs(5)),
             }
         );
