@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Browser stage of CI: installs Debian's Chromium and chromedriver (if missing), then runs the
-# end-to-end browser tests (tests/browser/) and fails if any scenario fails.
+# Browser stage of CI: installs Debian's Chromium and chromedriver, and nginx for the walk on a
+# subpath (if missing), then runs the end-to-end browser tests (tests/browser/) and fails if any
+# scenario fails.
 #
 # Idempotent: a machine that already has both packages skips the install. The tests start the
 # gallery in-process in demo mode; set EEN_GALLERY_URL=http://host:port to test a running one
@@ -26,17 +27,24 @@ as_root() {
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
-step "Chromium and chromedriver"
+step "Chromium, chromedriver and nginx"
 t=$(now)
-if installed chromium && installed chromium-driver; then
+missing=()
+for package in chromium chromium-driver nginx; do
+  installed "$package" || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
   echo "already installed"
 else
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update
-  as_root apt-get install -y chromium chromium-driver
+  as_root apt-get install -y "${missing[@]}"
 fi
 chromium --version 2>/dev/null || { echo "browser-check: chromium does not run" >&2; exit 1; }
 chromedriver --version
+/usr/sbin/nginx -v
+# Installed here, so the subpath walk fails rather than skips without it.
+export EEN_GALLERY_REQUIRE_NGINX=1
 install_s=$(( $(now) - t ))
 
 step "compile the browser tests"

@@ -183,10 +183,9 @@ $CAMERAS cameras, starting with empty caches (Redis flushed, new processes).
 |---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${ROWS[@]}")
 
-Images are fetched from EEN about once for both replicas (the shared cache); each replica
-still lists a camera's newest frames itself (listings are not shared yet), so list calls grow
-with the replicas. On 2 cores both replicas and nginx share the same CPUs, so pages/s shows
-the overhead of the extra hop more than the gain of a second machine.
+Images, listings and latest previews are asked of EEN about once for both replicas (the
+shared store): two replicas cost EEN what one does. On 2 cores both replicas and nginx share
+the same CPUs, so pages/s shows the overhead of the extra hop more than the gain of a second machine.
 <!-- replicas:end -->
 EOF
 )

@@ -24,6 +24,8 @@ struct Inner {
     image_cache_misses: AtomicU64,
     shared_image_hits: AtomicU64,
     shared_image_misses: AtomicU64,
+    shared_answer_hits: AtomicU64,
+    shared_answer_misses: AtomicU64,
 }
 
 impl Metrics {
@@ -60,6 +62,21 @@ impl Metrics {
     pub fn shared_image_miss(&self) {
         self.inner
             .shared_image_misses
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a latest preview or listing this replica took from the shared store (another
+    /// replica asked EEN for it).
+    pub fn shared_answer_hit(&self) {
+        self.inner
+            .shared_answer_hits
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a latest preview or listing the shared store did not have.
+    pub fn shared_answer_miss(&self) {
+        self.inner
+            .shared_answer_misses
             .fetch_add(1, Ordering::Relaxed);
     }
 
@@ -192,6 +209,8 @@ impl Metrics {
         let up = u8::from(store.status == StoreStatus::Up);
         let hits = self.inner.shared_image_hits.load(Ordering::Relaxed);
         let misses = self.inner.shared_image_misses.load(Ordering::Relaxed);
+        let answer_hits = self.inner.shared_answer_hits.load(Ordering::Relaxed);
+        let answer_misses = self.inner.shared_answer_misses.load(Ordering::Relaxed);
         let _ = write!(
             out,
             "# HELP een_gallery_store_up Whether the shared store (STORE_URL) answers.\n\
@@ -205,7 +224,13 @@ impl Metrics {
              een_gallery_store_image_hits_total {hits}\n\
              # HELP een_gallery_store_image_misses_total Images neither the in-process cache nor the shared store had.\n\
              # TYPE een_gallery_store_image_misses_total counter\n\
-             een_gallery_store_image_misses_total {misses}\n",
+             een_gallery_store_image_misses_total {misses}\n\
+             # HELP een_gallery_store_answer_hits_total Latest previews and listings taken from the shared store (another replica asked EEN).\n\
+             # TYPE een_gallery_store_answer_hits_total counter\n\
+             een_gallery_store_answer_hits_total {answer_hits}\n\
+             # HELP een_gallery_store_answer_misses_total Latest previews and listings the shared store did not have.\n\
+             # TYPE een_gallery_store_answer_misses_total counter\n\
+             een_gallery_store_answer_misses_total {answer_misses}\n",
             store.errors,
         );
     }

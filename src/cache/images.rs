@@ -79,17 +79,45 @@ enum Missing {
 /// A listing's identity: camera, where it ends, how many frames.
 type ListingKey = (Esn, Before, u32);
 
-/// The image cache. Cheap to clone.
+/// A listing, with how long it may be reused: its whole lifetime when this replica asked EEN,
+/// what was left of it when another replica had (through the shared store).
+#[derive(Debug)]
+struct Listing {
+    timestamps: Vec<EenTimestamp>,
+    fresh_for: Duration,
+}
+
+/// Each listing expires after its own [`Listing::fresh_for`].
+struct FreshFor;
+
+impl moka::Expiry<ListingKey, Arc<Listing>> for FreshFor {
+    fn expire_after_create(
+        &self,
+        _key: &ListingKey,
+        listing: &Arc<Listing>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(listing.fresh_for)
+    }
+}
+
+/// The image cache. Cheap to clone: one `Arc` (moka caches are not cheap to clone, and every
+/// page and detached fetch clones this).
 #[derive(Clone, Debug)]
 pub struct Images {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone, Debug)]
+struct Inner {
     een: Backend,
     health: Health,
     metrics: Metrics,
     cache: Cache<ImageKey, Bytes>,
     /// Listings up to now, reused as long as a latest preview is.
-    listings_now: Cache<ListingKey, Arc<Vec<EenTimestamp>>>,
+    listings_now: Cache<ListingKey, Arc<Listing>>,
     /// Listings before a past instant, reused for [`PAST_LISTING_TTL`].
-    listings_past: Cache<ListingKey, Arc<Vec<EenTimestamp>>>,
+    listings_past: Cache<ListingKey, Arc<Listing>>,
     /// Each camera's latest preview, with when it was fetched.
     latest: Cache<Esn, (Image, Instant)>,
     latest_max_age: Duration,
@@ -138,19 +166,19 @@ impl Images {
         let listings_now = Cache::builder()
             .name("listings-now")
             .max_capacity(10_000)
-            .time_to_live(latest_max_age)
+            .expire_after(FreshFor)
             .build();
         let listings_past = Cache::builder()
             .name("listings-past")
             .max_capacity(10_000)
-            .time_to_live(PAST_LISTING_TTL)
+            .expire_after(FreshFor)
             .build();
         let neighbours = Cache::builder()
             .name("neighbours")
             .max_capacity(200_000)
             .time_to_live(NEIGHBOUR_TTL)
             .build();
-        Self {
+        let inner = Inner {
             een,
             health,
             metrics,
@@ -163,12 +191,16 @@ impl Images {
             missing,
             neighbours,
             shared: None,
+        };
+        Self {
+            inner: Arc::new(inner),
         }
     }
 
     /// The same cache with `store` as its second level, each frame kept there for `ttl`.
     pub fn with_store(mut self, store: Store, ttl: Duration) -> Self {
-        self.shared = Some(SharedImages::new(store, ttl, self.metrics.clone()));
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.shared = Some(SharedImages::new(store, ttl, inner.metrics.clone()));
         self
     }
 
@@ -177,10 +209,10 @@ impl Images {
     /// frames stay (other replicas may still serve the account), but none is served while no
     /// account is usable, and another account's cameras have other ids.
     pub fn forget(&self) {
-        self.cache.invalidate_all();
-        self.latest.invalidate_all();
-        self.missing.invalidate_all();
-        self.neighbours.invalidate_all();
+        self.inner.cache.invalidate_all();
+        self.inner.latest.invalidate_all();
+        self.inner.missing.invalidate_all();
+        self.inner.neighbours.invalidate_all();
     }
 
     /// The image at `timestamp`, from the cache or from EEN.
@@ -189,25 +221,26 @@ impl Images {
             esn: esn.clone(),
             timestamp,
         };
-        if let Some(bytes) = self.cache.get(&key).await {
-            self.metrics.image_cache_hit();
+        if let Some(bytes) = self.inner.cache.get(&key).await {
+            self.inner.metrics.image_cache_hit();
             return Ok(bytes);
         }
         let missing = Missing::Image(key.clone());
-        if self.missing.contains_key(&missing) {
-            self.metrics.image_cache_hit();
+        if self.inner.missing.contains_key(&missing) {
+            self.inner.metrics.image_cache_hit();
             return Err(Arc::new(een::Error::NotFound));
         }
-        self.metrics.image_cache_miss();
+        self.inner.metrics.image_cache_miss();
         let result = self
+            .inner
             .cache
             .try_get_with(key, async {
                 if let Some(bytes) = self.shared_get(esn, timestamp).await {
                     return Ok(bytes);
                 }
-                self.health.gate()?;
-                let result = self.een.preview(esn, timestamp).await;
-                self.health.record_image_call("preview", &result);
+                self.inner.health.gate()?;
+                let result = self.inner.een.preview(esn, timestamp).await;
+                self.inner.health.record_image_call("preview", &result);
                 let bytes = result?.bytes;
                 self.shared_put(esn, timestamp, &bytes);
                 Ok(bytes)
@@ -217,21 +250,25 @@ impl Images {
         result
     }
 
-    /// The frame from the shared store, if there is one and it has it. Not while only an
-    /// operator can help (no account connected, credentials refused): the frames of an
-    /// account the gallery cannot use are not shown. While EEN is only unreachable they are.
+    /// The shared store, if there is one and what it holds may be served. Not while only an
+    /// operator can help (no account connected, credentials refused): what another replica
+    /// fetched for an account the gallery cannot use is not shown. While EEN is only
+    /// unreachable it is.
+    fn usable_shared(&self) -> Option<&SharedImages> {
+        let shared = self.inner.shared.as_ref()?;
+        (!self.inner.health.status().needs_operator()).then_some(shared)
+    }
+
+    /// The frame from the shared store, if it has it (or another replica fetching it
+    /// stores it soon).
     async fn shared_get(&self, esn: &Esn, timestamp: EenTimestamp) -> Option<Bytes> {
-        let shared = self.shared.as_ref()?;
-        if self.health.status().needs_operator() {
-            return None;
-        }
-        shared.get_or_claim(esn, timestamp).await
+        self.usable_shared()?.frame_or_claim(esn, timestamp).await
     }
 
     /// Writes a frame fetched from EEN to the shared store, if there is one.
     fn shared_put(&self, esn: &Esn, timestamp: EenTimestamp, bytes: &Bytes) {
-        if let Some(shared) = &self.shared {
-            shared.put(esn, timestamp, bytes);
+        if let Some(shared) = &self.inner.shared {
+            shared.put_frame(esn, timestamp, bytes);
         }
     }
 
@@ -239,7 +276,7 @@ impl Images {
         if let Err(error) = result
             && matches!(**error, een::Error::NotFound)
         {
-            self.missing.insert(missing, ()).await;
+            self.inner.missing.insert(missing, ()).await;
         }
     }
 
@@ -256,8 +293,8 @@ impl Images {
         deadline: Instant,
     ) -> Result<Vec<EenTimestamp>, Failure> {
         let listings = match before {
-            Before::Now => &self.listings_now,
-            Before::At(_) => &self.listings_past,
+            Before::Now => &self.inner.listings_now,
+            Before::At(_) => &self.inner.listings_past,
         };
         let key = (esn.clone(), before, count);
         let this = self.clone();
@@ -265,7 +302,7 @@ impl Images {
         let listing = listings.try_get_with(key, async move {
             // Its own task: a caller giving up at its deadline must not cancel the listing
             // others wait for (or that fills the image cache for the next view).
-            tokio::spawn(async move { this.list_from_een(&esn, before, count).await })
+            tokio::spawn(async move { this.listing(&esn, before, count).await })
                 .await
                 .unwrap_or_else(|_| Err(een::Error::Config("the listing task failed")))
                 .map(Arc::new)
@@ -273,7 +310,33 @@ impl Images {
         let listed = tokio::time::timeout_at(deadline, listing)
             .await
             .unwrap_or_else(|_| Err(Arc::new(een::Error::Timeout)))?;
-        Ok(listed.as_ref().clone())
+        Ok(listed.timestamps.clone())
+    }
+
+    /// A listing another replica made (through the shared store), or else EEN's, which then
+    /// goes to the store for the others.
+    async fn listing(&self, esn: &Esn, before: Before, count: u32) -> Result<Listing, een::Error> {
+        let lifetime = match before {
+            Before::Now => self.inner.latest_max_age,
+            Before::At(_) => PAST_LISTING_TTL,
+        };
+        if let Some(shared) = self.usable_shared()
+            && let Some(found) = shared.listing_or_claim(esn, before, count).await
+        {
+            self.learn_listing(esn, &found.value).await;
+            return Ok(Listing {
+                timestamps: found.value,
+                fresh_for: found.left.map_or(lifetime, |left| left.min(lifetime)),
+            });
+        }
+        let timestamps = self.list_from_een(esn, before, count).await?;
+        if let Some(shared) = &self.inner.shared {
+            shared.put_listing(esn, before, count, &timestamps, lifetime);
+        }
+        Ok(Listing {
+            timestamps,
+            fresh_for: lifetime,
+        })
     }
 
     async fn list_from_een(
@@ -282,9 +345,11 @@ impl Images {
         before: Before,
         count: u32,
     ) -> Result<Vec<EenTimestamp>, een::Error> {
-        self.health.gate()?;
-        let result = self.een.list_previews(esn, before, count).await;
-        self.health.record_image_call("list_previews", &result);
+        self.inner.health.gate()?;
+        let result = self.inner.een.list_previews(esn, before, count).await;
+        self.inner
+            .health
+            .record_image_call("list_previews", &result);
         let mut timestamps = Vec::with_capacity(result.as_ref().map_or(0, Vec::len));
         for Listed { timestamp, bytes } in result? {
             // Frames the listing had to fetch to find (v3) need no second EEN call.
@@ -294,16 +359,20 @@ impl Images {
                     esn: esn.clone(),
                     timestamp,
                 };
-                self.cache.insert(key, bytes).await;
+                self.inner.cache.insert(key, bytes).await;
             }
             timestamps.push(timestamp);
         }
-        // A listing's frames are consecutive: each is the older neighbour of the one before.
+        self.learn_listing(esn, &timestamps).await;
+        Ok(timestamps)
+    }
+
+    /// A listing's frames are consecutive: each is the older neighbour of the one before.
+    async fn learn_listing(&self, esn: &Esn, timestamps: &[EenTimestamp]) {
         for pair in timestamps.windows(2) {
             let (newer, older) = (pair[0], pair[1]);
             self.learn_neighbours(esn, newer, older).await;
         }
-        Ok(timestamps)
     }
 
     /// The image at `timestamp` if it is cached, without calling EEN.
@@ -312,20 +381,21 @@ impl Images {
             esn: esn.clone(),
             timestamp,
         };
-        self.cache.get(&key).await
+        self.inner.cache.get(&key).await
     }
 
     /// The camera's latest preview. It is also stored under its own timestamp, so pages can
     /// link to the immutable timestamped URL.
     pub async fn latest(&self, esn: &Esn) -> Result<Image, SharedError> {
         let missing = Missing::Latest(esn.clone());
-        if self.missing.contains_key(&missing) {
+        if self.inner.missing.contains_key(&missing) {
             return Err(Arc::new(een::Error::NotFound));
         }
         if let Some(image) = self.latest_cached(esn).await {
             return Ok(image);
         }
         let result = self
+            .inner
             .latest
             .try_get_with(esn.clone(), self.fetch_latest_preview(esn))
             .await
@@ -337,8 +407,8 @@ impl Images {
     /// The latest preview held for the camera, fresh or stale; a stale one starts its
     /// refresh (one per camera) in the background.
     async fn latest_cached(&self, esn: &Esn) -> Option<Image> {
-        let (image, fetched) = self.latest.get(esn).await?;
-        if fetched.elapsed() >= self.latest_max_age {
+        let (image, fetched) = self.inner.latest.get(esn).await?;
+        if fetched.elapsed() >= self.inner.latest_max_age {
             self.refresh_latest(esn);
         }
         Some(image)
@@ -346,6 +416,7 @@ impl Images {
 
     fn refresh_latest(&self, esn: &Esn) {
         let newly = self
+            .inner
             .refreshing
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -359,27 +430,51 @@ impl Images {
             // A failed refresh leaves the stale preview until it expires; the next view
             // after that waits for EEN and sees the failure.
             if let Ok(fresh) = this.fetch_latest_preview(&esn).await {
-                this.latest.insert(esn.clone(), fresh).await;
+                this.inner.latest.insert(esn.clone(), fresh).await;
             }
-            this.refreshing
+            this.inner
+                .refreshing
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .remove(&esn);
         });
     }
 
-    /// Asks EEN for the camera's latest preview and stores its bytes under its timestamp.
+    /// The camera's latest preview another replica fetched (through the shared store), or
+    /// else EEN's, with when it was fetched; its bytes are stored under its timestamp.
     async fn fetch_latest_preview(&self, esn: &Esn) -> Result<(Image, Instant), een::Error> {
-        self.health.gate()?;
-        let result = self.een.latest_preview(esn).await;
-        self.health.record_image_call("latest_preview", &result);
+        if let Some(shared) = self.usable_shared()
+            && let Some(found) = shared.latest_or_claim(esn).await
+        {
+            let image = found.value;
+            let key = ImageKey {
+                esn: esn.clone(),
+                timestamp: image.timestamp,
+            };
+            self.inner.cache.insert(key, image.bytes.clone()).await;
+            // As old here as there: fresh for what was left of its lifetime.
+            let age = self
+                .inner
+                .latest_max_age
+                .saturating_sub(found.left.unwrap_or_default());
+            let fetched = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+            return Ok((image, fetched));
+        }
+        self.inner.health.gate()?;
+        let result = self.inner.een.latest_preview(esn).await;
+        self.inner
+            .health
+            .record_image_call("latest_preview", &result);
         let image = result?;
         self.shared_put(esn, image.timestamp, &image.bytes);
+        if let Some(shared) = &self.inner.shared {
+            shared.put_latest(esn, &image, self.inner.latest_max_age);
+        }
         let key = ImageKey {
             esn: esn.clone(),
             timestamp: image.timestamp,
         };
-        self.cache.insert(key, image.bytes.clone()).await;
+        self.inner.cache.insert(key, image.bytes.clone()).await;
         Ok((image, Instant::now()))
     }
 
@@ -416,7 +511,7 @@ impl Images {
             // Cache hits need no permit; only the misses queue for one.
             match self.cached(esn, timestamp).await {
                 Some(bytes) => {
-                    self.metrics.image_cache_hit();
+                    self.inner.metrics.image_cache_hit();
                     outcomes.push(Fetch::Ready(bytes));
                 }
                 None => {
@@ -491,19 +586,22 @@ impl Images {
             esn: esn.clone(),
             timestamp,
         };
-        if let Some(found) = self.neighbours.get(&(key.clone(), side)).await {
+        if let Some(found) = self.inner.neighbours.get(&(key.clone(), side)).await {
             return Ok(found);
         }
         let missing = Missing::Neighbour(key.clone(), side);
-        if self.missing.contains_key(&missing) {
+        if self.inner.missing.contains_key(&missing) {
             return Err(Arc::new(een::Error::NotFound));
         }
         let result = self
+            .inner
             .neighbours
             .try_get_with((key.clone(), side), async {
-                self.health.gate()?;
-                let result = self.een.neighbour_preview(esn, timestamp, side).await;
-                self.health.record_image_call("neighbour_preview", &result);
+                self.inner.health.gate()?;
+                let result = self.inner.een.neighbour_preview(esn, timestamp, side).await;
+                self.inner
+                    .health
+                    .record_image_call("neighbour_preview", &result);
                 let image = result?;
                 // Fetched from EEN: other replicas may serve it too.
                 self.shared_put(esn, image.timestamp, &image.bytes);
@@ -511,16 +609,17 @@ impl Images {
                     esn: esn.clone(),
                     timestamp: image.timestamp,
                 };
-                self.cache.insert(found, image.bytes).await;
+                self.inner.cache.insert(found, image.bytes).await;
                 // The way back holds only if `timestamp` is a frame itself, which its image
                 // in the cache shows (the viewer fetches it first). Only that entry: this
                 // one is what `try_get_with` is filling.
-                if self.cache.contains_key(&key) {
+                if self.inner.cache.contains_key(&key) {
                     let back = ImageKey {
                         esn: esn.clone(),
                         timestamp: image.timestamp,
                     };
-                    self.neighbours
+                    self.inner
+                        .neighbours
                         .insert((back, side.opposite()), timestamp)
                         .await;
                 }
@@ -537,16 +636,18 @@ impl Images {
             esn: esn.clone(),
             timestamp,
         };
-        self.neighbours
+        self.inner
+            .neighbours
             .insert((key(newer), Side::Older), older)
             .await;
-        self.neighbours
+        self.inner
+            .neighbours
             .insert((key(older), Side::Newer), newer)
             .await;
     }
 
     /// Bytes currently held (for `/metrics`).
     pub fn weighted_size(&self) -> u64 {
-        self.cache.weighted_size()
+        self.inner.cache.weighted_size()
     }
 }

@@ -78,8 +78,16 @@ impl Settings {
 ///
 /// Handlers go through the cache layer (`directory`, `images`, `health`); the backend is
 /// here for the keeper and for tests that ask EEN directly.
+///
+/// Every request clones it (each middleware and handler takes its own), and the layers hold
+/// moka caches, which are costly to clone (a dozen `Arc`s and channel handles each), so it is
+/// one `Arc` around [`Layers`], read through `Deref`.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Layers>);
+
+/// What [`AppState`] holds.
+#[derive(Clone, Debug)]
+pub struct Layers {
     /// The EEN account.
     pub een: Backend,
     /// The cached camera list.
@@ -101,6 +109,14 @@ pub struct AppState {
     pub store: Option<Store>,
     /// Tunables.
     pub settings: Arc<Settings>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Layers;
+
+    fn deref(&self) -> &Layers {
+        &self.0
+    }
 }
 
 impl AppState {
@@ -127,7 +143,7 @@ impl AppState {
         if let Some(path) = &settings.base_path {
             setup = setup.with_base_path(path);
         }
-        Self {
+        Self(Arc::new(Layers {
             een,
             directory,
             images,
@@ -138,24 +154,32 @@ impl AppState {
             metrics,
             store: None,
             settings: Arc::new(settings),
-        }
+        }))
+    }
+
+    /// The layers to change while the state is being built (before it is shared, so this
+    /// copies nothing).
+    fn layers(&mut self) -> &mut Layers {
+        Arc::make_mut(&mut self.0)
     }
 
     /// The same state, letting in whom `auth` says (the default lets in everybody).
     pub fn with_auth(mut self, auth: Auth) -> Self {
-        self.auth = match &self.store {
+        let auth = match &self.store {
             Some(store) => auth.with_store(store),
             None => auth,
         };
+        self.layers().auth = auth;
         self
     }
 
     /// The same state sharing `store` with other replicas: the image cache's second level,
     /// each frame kept there for `image_ttl`, and the sign-in sessions and limits.
     pub fn with_store(mut self, store: Store, image_ttl: Duration) -> Self {
-        self.images = self.images.with_store(store.clone(), image_ttl);
-        self.auth = self.auth.with_store(&store);
-        self.store = Some(store);
+        let layers = self.layers();
+        layers.images = layers.images.clone().with_store(store.clone(), image_ttl);
+        layers.auth = layers.auth.with_store(&store);
+        layers.store = Some(store);
         self
     }
 

@@ -125,6 +125,19 @@ impl Store {
         Ok(value)
     }
 
+    /// The value at `key` with the time left of its lifetime (`None` for none: no expiry),
+    /// in one round trip: a replica taking another's short-lived answer keeps it only as long
+    /// as it had left, not for a whole lifetime again.
+    pub async fn get_with_ttl(
+        &self,
+        key: &str,
+    ) -> Result<Option<(Bytes, Option<Duration>)>, StoreError> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
+        let (value, pttl): (Option<Bytes>, i64) = self.call_any(Query::Pipe(&pipe)).await?;
+        Ok(value.map(|value| (value, left(pttl))))
+    }
+
     /// The values at `keys`, in their order.
     pub async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>, StoreError> {
         if keys.is_empty() {

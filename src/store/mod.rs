@@ -39,8 +39,13 @@ use health::StoreHealth;
 pub mod namespace {
     /// Immutable frames, by camera and timestamp.
     pub const IMAGE: &str = "img";
-    /// Claims on frames being fetched from EEN by one replica (taken with [`super::Store::set_new`], given back by nobody: a claim ends with its lease).
-    pub const IMAGE_CLAIM: &str = "img-claim";
+    /// Each camera's latest preview: its timestamp, for a preview lifetime.
+    pub const LATEST: &str = "latest";
+    /// Listings of a camera's frames, by where they end and how many, for their lifetime.
+    pub const LISTING: &str = "list";
+    /// Claims on what one replica is asking EEN for, by the key its answer will have (taken
+    /// with [`super::Store::set_new`], given back by nobody: a claim ends with its lease).
+    pub const CLAIM: &str = "claim";
     /// Sign-in sessions, by the SHA-256 of their id.
     pub const SESSION: &str = "session";
     /// Failed sign-ins, by client address and by user name.
@@ -136,14 +141,7 @@ impl Store {
         self.call(redis::cmd("GET").arg(key)).await
     }
 
-    /// Sets `key` to `value`, to expire after `ttl` (at least a second).
-    pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
-        let seconds = ttl.as_secs().max(1);
-        self.call(redis::cmd("SET").arg(key).arg(value).arg("EX").arg(seconds))
-            .await
-    }
-
-    /// [`Store::set`] on a task of its own, so no caller waits for the store. Dropped while
+    /// [`Store::set_for`] on a task of its own, so no caller waits for the store. Dropped while
     /// the store is down or too many writes wait already; a failure is recorded, not
     /// returned.
     pub fn set_in_background(&self, key: String, value: Bytes, ttl: Duration) {
@@ -162,7 +160,7 @@ impl Store {
         }
         let done = WriteDone(self.clone());
         tokio::spawn(async move {
-            let _ = done.0.set(&key, &value, ttl).await;
+            let _ = done.0.set_for(&key, &value, ttl).await;
             drop(done);
         });
     }

@@ -98,24 +98,6 @@ async fn consent(b: &Browser, button: &str) {
     press.click().await.expect("press the button");
 }
 
-/// Waits until the browser has come back to the gallery (any page of it) and loaded it.
-async fn back_at(b: &Browser, base: &Url) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let url = b.url().await;
-        if url.origin() == base.origin()
-            && b.js("return document.readyState").await.as_str() == Some("complete")
-        {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still at {url}, not back at the gallery"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn an_operator_connects_eens_account_through_the_consent_page() {
@@ -154,7 +136,9 @@ async fn an_operator_connects_eens_account_through_the_consent_page() {
             );
             b.screenshot("connect-consent").await;
             consent(&b, "deny").await;
-            back_at(&b, &base).await;
+            // Back at the gallery, at whichever page it answers with.
+            b.wait_for_url(base.as_str(), |url| url.origin() == base.origin())
+                .await;
             let said = b
                 .js("return document.querySelector('h1').textContent")
                 .await;

@@ -26,6 +26,10 @@ const DEFAULT_CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// How long chromedriver may take to accept connections.
 const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
+/// Longest a page may take to show what a step waits for.
+pub const WAIT: Duration = Duration::from_secs(20);
+/// How often a wait looks again.
+const POLL: Duration = Duration::from_millis(50);
 /// Longest a whole scenario may run before it counts as hung.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -316,19 +320,44 @@ impl Browser {
 
     /// Waits until the browser shows a fully loaded page at `expected`.
     pub async fn wait_for_page(&self, expected: &Url) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        self.wait_for_url(expected.as_str(), |url| url == expected)
+            .await;
+    }
+
+    /// Waits until the browser shows a fully loaded page whose URL `accept`s (a redirect or a
+    /// script's navigation may still be under way); returns that URL.
+    pub async fn wait_for_url(&self, what: &str, accept: impl Fn(&Url) -> bool) -> Url {
+        let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let url = self.url().await;
-            if &url == expected
+            if accept(&url)
                 && self.js("return document.readyState").await.as_str() == Some("complete")
             {
+                return url;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "expected to arrive at {what} within {WAIT:?}, still at {url}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits until `script` (which returns a boolean) is true; a script failing while a page
+    /// is replaced counts as not yet.
+    pub async fn wait_until(&self, what: &str, script: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let done = self.client.execute(script, Vec::new()).await;
+            if matches!(done, Ok(Value::Bool(true))) {
                 return;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "expected to arrive at {expected}, still at {url}"
+                "{what} did not happen within {WAIT:?}; at {}",
+                self.url().await
             );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(POLL).await;
         }
     }
 
@@ -339,7 +368,7 @@ impl Browser {
     /// Only synchronous scripts: WebDriver's asynchronous scripts never call back in a page
     /// with JavaScript disabled.
     pub async fn images(&self, selector: &str) -> Vec<ImageFacts> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let settled = self
                 .js(
@@ -354,10 +383,10 @@ impl Browser {
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "images of {} still loading after 20 s",
+                "images of {} still loading after {WAIT:?}",
                 self.url().await
             );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(POLL).await;
         }
         let selector = serde_json::to_string(selector).expect("JSON string");
         let value = self

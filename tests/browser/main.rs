@@ -1,13 +1,18 @@
 //! End-to-end tests in a real Chromium, as a person uses the gallery: what it shows, what the
 //! links do, how it reads on a phone, with a keyboard and without JavaScript.
 //!
-//! They need Chromium and chromedriver, so plain `cargo test` skips them (`#[ignore]`);
-//! `ci/browser-check.sh` installs both and runs `cargo test --test browser -- --ignored`, where a
-//! missing browser fails the run. Each test starts the gallery in-process in demo mode on
-//! `127.0.0.1:0`, or uses the one at `$EEN_GALLERY_URL` (e.g. the container, in demo mode).
+//! They need Chromium and chromedriver (and nginx, for the walk on a subpath), so plain
+//! `cargo test` skips them (`#[ignore]`); `ci/browser-check.sh` installs them and runs
+//! `cargo test --test browser -- --ignored`, where a missing browser fails the run. Each test
+//! starts the gallery in-process in demo mode on `127.0.0.1:0` ([`gallery`], which also opens
+//! the browser on it), or uses the one at `$EEN_GALLERY_URL` (e.g. the container, in demo mode).
 //! Screenshots of every page land in `target/screenshots/`.
 //!
-//! The scenarios are in [`scenarios`]; this file holds what they check on the pages.
+//! The scenarios: [`scenarios`] (grid, camera page, errors, phone, keyboard, console, no
+//! JavaScript, links), [`schemes`] (light and dark), [`live`] (live tiles), [`wall`],
+//! [`finder`] (`/cameras` and the jump to a time), [`viewer`], [`subpath`] (behind nginx),
+//! [`signin`], [`connect`] (the v3 connect flow).
+//! This file holds what they check on the pages; [`driver`] drives Chromium.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -16,12 +21,16 @@ mod support;
 mod connect;
 #[allow(unreachable_pub)]
 mod driver;
+mod finder;
 #[allow(unreachable_pub)]
 mod gallery;
 mod live;
 mod scenarios;
+mod schemes;
 mod signin;
+mod subpath;
 mod viewer;
+mod wall;
 
 use std::collections::BTreeSet;
 
@@ -32,6 +41,8 @@ use fantoccini::key::Key;
 use gallery::Gallery;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
+use support::jpeg;
+use support::net::plain_client;
 use url::Url;
 
 /// Cameras on the grid.
@@ -93,7 +104,11 @@ async fn check_grid(b: &Browser, gallery: &Gallery) -> Vec<TileFacts> {
             .camera(&tile.esn)
             .unwrap_or_else(|| panic!("{url} shows {}, not an attached camera", tile.esn));
         assert_eq!(tile.name, camera.name, "{url}: tile {tile:?}");
-        assert_eq!(tile.href, format!("/cameras/{}", tile.esn), "{tile:?}");
+        assert_eq!(
+            tile.href,
+            gallery.path(&format!("/cameras/{}", tile.esn)),
+            "{tile:?}"
+        );
         // Online, or why not: "Offline: <EEN reason>" / "Off: <reason>", or (v3's `unknown`)
         // "Unknown: <reason>".
         // The demo's v3 gives four cameras a status v1's bits cannot say (so that all seven
@@ -131,7 +146,7 @@ async fn check_grid(b: &Browser, gallery: &Gallery) -> Vec<TileFacts> {
             assert!(
                 image
                     .src
-                    .contains(&format!("/cameras/{}/images/", tile.esn)),
+                    .contains(&gallery.path(&format!("/cameras/{}/images/", tile.esn))),
                 "{tile:?}: {image:?}"
             );
         } else {
@@ -142,7 +157,12 @@ async fn check_grid(b: &Browser, gallery: &Gallery) -> Vec<TileFacts> {
 }
 
 /// Checks a camera page's images and captions and returns its frames, newest first.
-async fn check_frames(b: &Browser, esn: &str, zone: &TimeZone) -> Vec<FrameFacts> {
+async fn check_frames(
+    b: &Browser,
+    gallery: &Gallery,
+    esn: &str,
+    zone: &TimeZone,
+) -> Vec<FrameFacts> {
     let url = b.url().await;
     let images = b.images("#frames img").await;
     assert_eq!(
@@ -173,11 +193,11 @@ async fn check_frames(b: &Browser, esn: &str, zone: &TimeZone) -> Vec<FrameFacts
                 .parse()
                 .unwrap_or_else(|e| panic!("{url}: frame timestamp {f}: {e}"));
             let href = field("href");
-            let viewer = format!("/cameras/{esn}/frames/{timestamp}");
+            let viewer = gallery.path(&format!("/cameras/{esn}/frames/{timestamp}"));
             assert_eq!(href, viewer, "{url}: the frame links elsewhere: {f}");
             assert_eq!(
                 field("src"),
-                format!("/cameras/{esn}/images/{timestamp}.jpg"),
+                gallery.path(&format!("/cameras/{esn}/images/{timestamp}.jpg")),
                 "{url}: the thumbnail shows another frame"
             );
             FrameFacts {
@@ -309,6 +329,64 @@ impl Browser {
             .expect("find elements")
     }
 
+    /// Types `text` on the keyboard, wherever the focus is.
+    async fn type_keys(&self, text: &str) {
+        let mut keys = KeyActions::new("keyboard".to_owned());
+        for c in text.chars() {
+            keys = keys
+                .then(KeyAction::Down { value: c })
+                .then(KeyAction::Up { value: c });
+        }
+        self.client
+            .perform_actions(keys)
+            .await
+            .unwrap_or_else(|e| panic!("type {} characters: {e}", text.len()));
+    }
+
+    /// The console's errors and warnings since it was last read, less those `expected`.
+    async fn console_problems(&self, expected: impl Fn(&LogEntry) -> bool) -> Vec<String> {
+        self.console()
+            .await
+            .into_iter()
+            .filter(|e| is_problem(e) && !expected(e))
+            .map(|e| format!("{} {} {}", e.level, e.source, e.message))
+            .collect()
+    }
+
+    /// Fails the test if the console has an error or warning since it was last read.
+    async fn assert_quiet_console(&self, context: &str) {
+        let problems = self.console_problems(|_| false).await;
+        assert!(
+            problems.is_empty(),
+            "{context}: console errors or warnings:\n{}",
+            problems.join("\n")
+        );
+    }
+
+    /// The `een-sim esn=… ts=…` comment of the JPEG at `url` (relative to the page), fetched
+    /// with this browser's cookies (its session, if signed in), so the frame it is is known.
+    async fn jpeg_comment(&self, url: &str) -> Option<String> {
+        let url = self.absolute(url).await;
+        let cookies = self
+            .client
+            .get_all_cookies()
+            .await
+            .expect("the browser's cookies")
+            .iter()
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let answer = plain_client()
+            .get(url.as_str())
+            .header(reqwest::header::COOKIE, cookies)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        assert_eq!(answer.status(), reqwest::StatusCode::OK, "GET {url}");
+        let bytes = answer.bytes().await.expect("the image's bytes");
+        jpeg::comment(&bytes)
+    }
+
     /// Presses and releases `key` on the keyboard, wherever the focus is.
     async fn press(&self, key: Key) {
         let keys = KeyActions::new("keyboard".to_owned())
@@ -368,6 +446,33 @@ async fn assert_no_sideways_scroll(b: &Browser, page: &str) {
     assert!(
         widths["scroll"].as_u64() <= Some(client) && widths["body"].as_u64() <= Some(client),
         "{page} scrolls sideways on a phone: {widths}"
+    );
+}
+
+/// Every form label sits by its field: on its line just before it, or just above it; never at
+/// the end of the line before (where a narrow screen's wrapping can leave it).
+async fn assert_labels_by_their_fields(b: &Browser, page: &str) {
+    let astray = b
+        .js(r"
+            return [...document.querySelectorAll('label[for]')].flatMap(label => {
+                const field = document.getElementById(label.htmlFor);
+                if (!field || label.offsetParent === null || label.matches('.visually-hidden')) {
+                    return [];
+                }
+                const l = label.getBoundingClientRect(), f = field.getBoundingClientRect();
+                const before = l.right <= f.left + 1 && f.left - l.right < 40
+                    && l.bottom > f.top && l.top < f.bottom;
+                const above = l.bottom <= f.top + 1 && f.top - l.bottom < 24
+                    && Math.abs(l.left - f.left) < 24;
+                return before || above ? [] : [{ label: label.textContent.trim(),
+                    label_box: [l.left, l.top, l.right, l.bottom], field: [f.left, f.top, f.right, f.bottom] }];
+            });
+        ")
+        .await;
+    assert_eq!(
+        astray,
+        serde_json::json!([]),
+        "{page}: labels away from their fields"
     );
 }
 

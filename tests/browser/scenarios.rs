@@ -1,28 +1,31 @@
 //! The scenarios: what a person sees and does, one browser session each.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use fantoccini::key::Key;
 use jiff::tz::TimeZone;
 use reqwest::StatusCode;
 
-use crate::driver::{Driver, Options, PHONE};
+use crate::driver::{Options, PHONE};
+use crate::finder::{
+    assert_frames_before, check_row_layout, jump, jump_url, rows, search, whole_second_after,
+};
 use crate::gallery::Gallery;
 use crate::support::cameras::{self, esn_of};
 use crate::support::net::plain_client;
 use crate::{
-    GRID_SIZE, PAGE_SIZE, as_set, assert_all_decoded, assert_no_sideways_scroll, check_frames,
-    check_grid, columns, esns, find_tile, is_own_status, is_problem, open_camera_with_images,
-    tiles, unknown_esn,
+    GRID_SIZE, PAGE_SIZE, as_set, assert_all_decoded, assert_labels_by_their_fields,
+    assert_no_sideways_scroll, check_frames, check_grid, columns, esns, find_tile, is_own_status,
+    open_camera_with_images, tiles, unknown_esn,
 };
 
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn grid_shows_nine_decoded_cameras_and_a_seed_repeats_the_choice() {
     let gallery = Arc::new(Gallery::start().await);
-    let driver = Driver::start().await;
-    driver
-        .run(Options::default(), move |b| async move {
+    gallery
+        .browse(Options::default(), |b, gallery| async move {
             b.goto(&gallery.url("/")).await;
             let first = check_grid(&b, &gallery).await;
             let permalink = b.link("#permalink").await;
@@ -56,9 +59,8 @@ async fn grid_shows_nine_decoded_cameras_and_a_seed_repeats_the_choice() {
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn a_tile_opens_the_camera_page_which_pages_back_opens_images_and_returns() {
     let gallery = Arc::new(Gallery::start().await);
-    let driver = Driver::start().await;
-    driver
-        .run(Options::default(), move |b| async move {
+    gallery
+        .browse(Options::default(), |b, gallery| async move {
             // A camera whose captions differ from UTC, so a caption in the wrong zone shows.
             let is_wanted = |esn: &str| {
                 gallery
@@ -80,7 +82,7 @@ async fn a_tile_opens_the_camera_page_which_pages_back_opens_images_and_returns(
                 "the page shows zone {zone_label:?}, the camera is in {zone_name}"
             );
 
-            let newest = check_frames(&b, &tile.esn, &zone).await;
+            let newest = check_frames(&b, &gallery, &tile.esn, &zone).await;
             b.screenshot("camera").await;
             assert!(
                 b.find_all("#newest").await.is_empty(),
@@ -90,7 +92,7 @@ async fn a_tile_opens_the_camera_page_which_pages_back_opens_images_and_returns(
             // "Older" shows the 20 images before the oldest one shown.
             let older_url = b.link("#older").await;
             b.click_and_wait("#older", &older_url).await;
-            let older = check_frames(&b, &tile.esn, &zone).await;
+            let older = check_frames(&b, &gallery, &tile.esn, &zone).await;
             let oldest_shown = newest.last().expect("20 frames").timestamp;
             for frame in &older {
                 assert!(
@@ -181,9 +183,8 @@ async fn unknown_and_malformed_ids_show_the_styled_error_page_with_their_status(
         );
     }
 
-    let driver = Driver::start().await;
-    driver
-        .run(Options::default(), move |b| async move {
+    gallery
+        .browse(Options::default(), |b, gallery| async move {
             for (name, path, status) in cases {
                 b.goto(&gallery.url(&path)).await;
                 let page = b
@@ -228,9 +229,8 @@ async fn unknown_and_malformed_ids_show_the_styled_error_page_with_their_status(
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn a_camera_without_images_shows_the_empty_state_not_broken_images() {
     let gallery = Arc::new(Gallery::start().await);
-    let driver = Driver::start().await;
-    driver
-        .run(Options::default(), move |b| async move {
+    gallery
+        .browse(Options::default(), |b, gallery| async move {
             let empty = gallery
                 .attached_cameras()
                 .into_iter()
@@ -280,13 +280,12 @@ async fn a_camera_without_images_shows_the_empty_state_not_broken_images() {
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn on_a_phone_nothing_scrolls_sideways_and_tiles_reflow() {
     let gallery = Arc::new(Gallery::start().await);
-    let driver = Driver::start().await;
     let phone = Options {
         phone: true,
         ..Options::default()
     };
-    driver
-        .run(phone, move |b| async move {
+    gallery
+        .browse(phone, |b, gallery| async move {
             b.goto(&gallery.url("/")).await;
             let viewport = b.js("return window.innerWidth").await;
             assert_eq!(
@@ -312,7 +311,15 @@ async fn on_a_phone_nothing_scrolls_sideways_and_tiles_reflow() {
                 (1..=2).contains(&frame_columns),
                 "the camera page has {frame_columns} columns on a phone"
             );
+            assert_labels_by_their_fields(&b, "the camera page on a phone").await;
             b.screenshot("phone-camera").await;
+
+            b.goto(&gallery.url("/cameras")).await;
+            assert_all_decoded(&b.images("img").await, "the phone camera list");
+            assert_no_sideways_scroll(&b, "the camera list").await;
+            check_row_layout(&b, "the camera list on a phone").await;
+            assert_labels_by_their_fields(&b, "the camera list on a phone").await;
+            b.screenshot("phone-cameras").await;
 
             let empty = gallery
                 .attached_cameras()
@@ -334,9 +341,8 @@ async fn on_a_phone_nothing_scrolls_sideways_and_tiles_reflow() {
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn keyboard_only_tab_reaches_the_first_camera_and_enter_opens_it() {
     let gallery = Arc::new(Gallery::start().await);
-    let driver = Driver::start().await;
-    driver
-        .run(Options::default(), move |b| async move {
+    gallery
+        .browse(Options::default(), |b, gallery| async move {
             b.goto(&gallery.url("/")).await;
             let mut visited = Vec::new();
             let focused = loop {
@@ -383,9 +389,8 @@ async fn keyboard_only_tab_reaches_the_first_camera_and_enter_opens_it() {
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn no_page_logs_a_console_error() {
     let gallery = Arc::new(Gallery::start().await);
-    let driver = Driver::start().await;
-    driver
-        .run(Options::default(), move |b| async move {
+    gallery
+        .browse(Options::default(), |b, gallery| async move {
             // The collector works: an error logged by a script shows up.
             b.goto(&gallery.url("/")).await;
             b.js("console.error('een-browser-probe')").await;
@@ -416,6 +421,9 @@ async fn no_page_logs_a_console_error() {
                 (viewer.to_string(), None),
                 (full_image.to_string(), None),
                 (gallery.url(&format!("/cameras/{}", esn_of(&empty))), None),
+                (jump_url(&gallery, &camera), None),
+                (gallery.url("/cameras"), None),
+                (gallery.url("/cameras?q=door&status=offline"), None),
                 (
                     gallery.url(&format!("/cameras/{}", unknown_esn(&gallery))),
                     Some(404),
@@ -428,11 +436,8 @@ async fn no_page_logs_a_console_error() {
                 b.goto(&url).await;
                 // Lazy images load (and could fail) only when scrolled to.
                 b.images("img").await;
-                for entry in b.console().await {
-                    if !is_problem(&entry) || is_own_status(&entry, &url, status) {
-                        continue;
-                    }
-                    problems.push(format!("{url}: {} {}", entry.level, entry.message));
+                for problem in b.console_problems(|e| is_own_status(e, &url, status)).await {
+                    problems.push(format!("{url}: {problem}"));
                 }
             }
             assert!(
@@ -448,13 +453,12 @@ async fn no_page_logs_a_console_error() {
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn the_pages_work_with_javascript_disabled() {
     let gallery = Arc::new(Gallery::start().await);
-    let driver = Driver::start().await;
     let no_js = Options {
         javascript: false,
         ..Options::default()
     };
-    driver
-        .run(no_js, move |b| async move {
+    gallery
+        .browse(no_js, |b, gallery| async move {
             // JavaScript really is off for pages.
             b.goto("data:text/html,<title>off</title><script>document.title='on'</script>")
                 .await;
@@ -519,6 +523,35 @@ async fn the_pages_work_with_javascript_disabled() {
                 "the wall has a header"
             );
             b.screenshot("nojs-wall").await;
+
+            // A camera found by the header's search box, a moment found by the date-time
+            // field: plain forms.
+            let camera = gallery
+                .attached_cameras()
+                .into_iter()
+                .find(cameras::is_live)
+                .expect("a live camera");
+            let esn = esn_of(&camera);
+            b.goto(&gallery.url("/")).await;
+            search(&b, &gallery, &camera.name).await;
+            assert!(
+                rows(&b).await.iter().any(|r| r.esn == esn),
+                "{} not found",
+                camera.name
+            );
+            assert_all_decoded(&b.images("img").await, "the camera list without JS");
+            let page = b.absolute(&gallery.path(&format!("/cameras/{esn}"))).await;
+            b.click_and_wait(&format!("#camera-list li[data-esn='{esn}'] a"), &page)
+                .await;
+            let zone = TimeZone::get(camera.time_zone.as_deref().expect("a zone")).expect("zone");
+            let newest = check_frames(&b, &gallery, &esn, &zone).await;
+            let moment = whole_second_after(newest[10].timestamp);
+            jump(&b, moment.in_zone(&zone).datetime()).await;
+            b.wait_for_url("the jump", |url| url.query_pairs().any(|(k, _)| k == "at"))
+                .await;
+            let shown = check_frames(&b, &gallery, &esn, &zone).await;
+            assert_frames_before(&b, &esn, &shown, moment).await;
+            b.screenshot("nojs-jump").await;
         })
         .await;
 }
@@ -527,10 +560,9 @@ async fn the_pages_work_with_javascript_disabled() {
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn every_link_and_image_on_every_page_answers() {
     let gallery = Arc::new(Gallery::start().await);
-    let driver = Driver::start().await;
     let origin = gallery.origin();
-    driver
-        .run(Options::default(), move |b| async move {
+    gallery
+        .browse(Options::default(), |b, gallery| async move {
             b.goto(&gallery.url("/")).await;
             let camera = open_camera_with_images(&b, &gallery).await;
             let older = b.link("#older").await;
@@ -546,13 +578,29 @@ async fn every_link_and_image_on_every_page_answers() {
                 camera.to_string(),
                 viewer.to_string(),
                 older.to_string(),
+                jump_url(&gallery, &camera),
                 gallery.url(&format!("/cameras/{}", esn_of(&empty))),
+                // A part of the list: the whole one links to every camera's page, each a
+                // cold page of 20 frames, which the pages above already stand for.
+                gallery.url("/cameras?q=door&status=offline"),
                 gallery.url("/cameras/not-a-camera"),
             ];
             let http = plain_client();
             let mut broken = Vec::new();
+            let mut checked = BTreeSet::new();
+            // What each header link says, and where it goes (its path) on every page.
+            let mut named: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
             for page in pages {
                 b.goto(&page).await;
+                let nav: Vec<(String, String)> = serde_json::from_value(
+                    b.js("return [...document.querySelectorAll('header nav a')]
+                              .map(a => [a.textContent.trim(), a.pathname]);")
+                        .await,
+                )
+                .expect("header links");
+                for (text, path) in nav {
+                    named.entry(text).or_default().insert(path);
+                }
                 let targets: Vec<String> = serde_json::from_value(
                     b.js(r"
                         return [
@@ -569,6 +617,9 @@ async fn every_link_and_image_on_every_page_answers() {
                         target.starts_with(&origin),
                         "{page} refers to another site: {target}"
                     );
+                    if !checked.insert(target.clone()) {
+                        continue;
+                    }
                     let status = http
                         .get(&target)
                         .send()
@@ -581,6 +632,13 @@ async fn every_link_and_image_on_every_page_answers() {
                 }
             }
             assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+            // One name, one place: a header link that says the same on two pages goes to the
+            // same page.
+            let ambiguous: Vec<_> = named.iter().filter(|(_, paths)| paths.len() > 1).collect();
+            assert!(
+                ambiguous.is_empty(),
+                "header links named alike lead to different pages: {ambiguous:?}"
+            );
         })
         .await;
 }

@@ -7,92 +7,34 @@
 //!
 //! These galleries are always in-process: an external one's users are not the test's.
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use een_gallery::auth::{Auth, Lifetimes, Role, TrustedProxies, Users, UsersFile};
 use een_gallery::gallery::guard::SESSION_COOKIE;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use jiff::tz::TimeZone;
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
-use secrecy::SecretString;
 use serde_json::Value;
 use url::Url;
 
-use crate::driver::{Browser, Driver, Options, PHONE};
-use crate::gallery::Gallery;
+use crate::driver::{Browser, Options, PHONE};
+use crate::gallery::{Gallery, Setup};
 use crate::support::cameras::{self, esn_of};
 use crate::support::net::plain_client;
-use crate::{
-    GRID_SIZE, assert_no_sideways_scroll, check_frames, check_grid, is_own_status, is_problem,
-};
-
-/// A viewer of the test's users file.
-const VIEWER: &str = "viewer";
-/// An admin of the test's users file.
-const ADMIN: &str = "admin";
-/// Both users' password (a test's, guarding nothing).
-const PASSWORD: &str = "correct horse battery staple";
+use crate::support::signin::{ADMIN, VIEWER};
+use crate::{GRID_SIZE, assert_no_sideways_scroll, check_frames, check_grid, is_own_status};
 
 /// Smallest touch target, in CSS pixels (WCAG 2.5.5; Apple's and Material's guidance).
 const TOUCH_TARGET: f64 = 44.0;
 
-/// How long a page may take to show what a step waits for.
-const WAIT: Duration = Duration::from_secs(20);
-
-/// A demo gallery with sign-in on, its users file in a directory of its own.
-struct SignInGallery {
-    gallery: Arc<Gallery>,
-    _users: UsersDir,
-}
-
-impl SignInGallery {
-    /// A gallery whose users file holds [`VIEWER`] and [`ADMIN`], both with [`PASSWORD`].
-    async fn start() -> Self {
-        let users = UsersDir::new();
-        let path = users.0.join("users");
-        let mut file = Users::default();
-        let password = SecretString::from(PASSWORD);
-        file.add(VIEWER, Role::Viewer, &password)
-            .expect("add viewer");
-        file.add(ADMIN, Role::Admin, &password).expect("add admin");
-        file.save(&path).expect("save the users file");
-        let auth = Auth::users(
-            UsersFile::open(&path).expect("open the users file"),
-            Lifetimes::default(),
-            TrustedProxies::default(),
-        );
-        Self {
-            gallery: Arc::new(Gallery::with_auth(auth).await),
-            _users: users,
-        }
-    }
-}
-
-/// A fresh directory under the target's temporary directory, removed when dropped.
-struct UsersDir(PathBuf);
-
-impl UsersDir {
-    fn new() -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "signin-users-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        Self(path)
-    }
-}
-
-impl Drop for UsersDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A demo gallery with sign-in on, its users [`ADMIN`] and [`VIEWER`].
+async fn signed_in_gallery() -> Arc<Gallery> {
+    let setup = Setup {
+        sign_in: true,
+        ..Setup::default()
+    };
+    Arc::new(Gallery::with(setup).await)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,11 +44,9 @@ impl Drop for UsersDir {
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn signing_in_returns_to_the_camera_asked_for_and_signing_out_hides_every_camera() {
-    let signin = SignInGallery::start().await;
-    let gallery = Arc::clone(&signin.gallery);
-    let driver = Driver::start().await;
-    driver
-        .run(Options::default(), move |b| async move {
+    let gallery = signed_in_gallery().await;
+    gallery
+        .browse(Options::default(), |b, gallery| async move {
             let camera = gallery
                 .attached_cameras()
                 .into_iter()
@@ -136,9 +76,8 @@ async fn signing_in_returns_to_the_camera_asked_for_and_signing_out_hides_every_
             b.prefer_color_scheme(false).await;
 
             // A wrong password: refused, said so, the name kept, the password not, nothing shown.
-            submit(&b, VIEWER, "not the password").await;
-            wait_for(
-                &b,
+            submit(&b, VIEWER.0, "not the password").await;
+            b.wait_until(
                 "the refusal",
                 "return !!document.querySelector('#sign-in-message')",
             )
@@ -157,7 +96,10 @@ async fn signing_in_returns_to_the_camera_asked_for_and_signing_out_hides_every_
                 .await;
             assert_eq!(refusal["text"], "Wrong user name or password.", "{refusal}");
             assert_eq!(refusal["role"], "alert", "{refusal}");
-            assert_eq!(refusal["user"], VIEWER, "the name typed is kept: {refusal}");
+            assert_eq!(
+                refusal["user"], VIEWER.0,
+                "the name typed is kept: {refusal}"
+            );
             assert_eq!(
                 refusal["password"], "",
                 "the password is never sent back: {refusal}"
@@ -170,11 +112,11 @@ async fn signing_in_returns_to_the_camera_asked_for_and_signing_out_hides_every_
             b.screenshot("signin-wrong").await;
 
             // The right one: the camera first asked for, its frames shown.
-            submit(&b, VIEWER, PASSWORD).await;
+            submit(&b, VIEWER.0, VIEWER.1).await;
             b.wait_for_page(&camera_url).await;
-            let frames = check_frames(&b, &esn, &zone).await;
+            let frames = check_frames(&b, &gallery, &esn, &zone).await;
             assert_eq!(b.text("#camera-name").await, camera.name);
-            assert_eq!(b.text("#account-name").await, VIEWER);
+            assert_eq!(b.text("#account-name").await, VIEWER.0);
             assert!(
                 b.find_all("#admin-link").await.is_empty(),
                 "a viewer is offered the EEN connection page"
@@ -190,12 +132,9 @@ async fn signing_in_returns_to_the_camera_asked_for_and_signing_out_hides_every_
             // No page so far broke a rule of the page's policy or failed to load a part; the
             // refusal's own 401 is the point of it.
             let form_url = gallery.url("/login");
-            let problems: Vec<_> = b
-                .console()
-                .await
-                .into_iter()
-                .filter(|e| is_problem(e) && !is_own_status(e, &form_url, Some(401)))
-                .collect();
+            let problems = b
+                .console_problems(|e| is_own_status(e, &form_url, Some(401)))
+                .await;
             assert!(
                 problems.is_empty(),
                 "console errors or warnings: {problems:#?}"
@@ -290,17 +229,15 @@ async fn signing_in_returns_to_the_camera_asked_for_and_signing_out_hides_every_
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn keyboard_only_tab_moves_through_the_form_enter_signs_in_and_out() {
-    let signin = SignInGallery::start().await;
-    let gallery = Arc::clone(&signin.gallery);
-    let driver = Driver::start().await;
-    driver
-        .run(Options::default(), move |b| async move {
+    let gallery = signed_in_gallery().await;
+    gallery
+        .browse(Options::default(), |b, gallery| async move {
             b.goto(&gallery.url("/")).await;
             wait_for_sign_in_page(&b).await;
 
             // The name field has the focus (autofocus), or Tab brings it there.
             tab_to(&b, "#user").await;
-            type_keys(&b, ADMIN).await;
+            b.type_keys(ADMIN.0).await;
             b.press(Key::Tab).await;
             let focused = focus_facts(&b).await;
             assert_eq!(
@@ -315,7 +252,7 @@ async fn keyboard_only_tab_moves_through_the_form_enter_signs_in_and_out() {
                 focused["outline"], "none",
                 "the focused field looks the same: {focused}"
             );
-            type_keys(&b, PASSWORD).await;
+            b.type_keys(ADMIN.1).await;
             b.press(Key::Tab).await;
             let focused = focus_facts(&b).await;
             assert_eq!(
@@ -335,7 +272,7 @@ async fn keyboard_only_tab_moves_through_the_form_enter_signs_in_and_out() {
             let grid = b.absolute("/").await;
             b.wait_for_page(&grid).await;
             check_grid(&b, &gallery).await;
-            assert_eq!(b.text("#account-name").await, ADMIN);
+            assert_eq!(b.text("#account-name").await, ADMIN.0);
 
             // On a wide screen the account block is one row: name, admin link, Sign out.
             let row = account_boxes(&b).await;
@@ -365,15 +302,13 @@ async fn keyboard_only_tab_moves_through_the_form_enter_signs_in_and_out() {
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn on_a_phone_the_sign_in_page_and_the_account_block_fit_with_big_targets() {
-    let signin = SignInGallery::start().await;
-    let gallery = Arc::clone(&signin.gallery);
-    let driver = Driver::start().await;
+    let gallery = signed_in_gallery().await;
     let phone = Options {
         phone: true,
         ..Options::default()
     };
-    driver
-        .run(phone, move |b| async move {
+    gallery
+        .browse(phone, |b, gallery| async move {
             b.goto(&gallery.url("/")).await;
             wait_for_sign_in_page(&b).await;
             let viewport = b.js("return window.innerWidth").await;
@@ -389,7 +324,7 @@ async fn on_a_phone_the_sign_in_page_and_the_account_block_fit_with_big_targets(
             }
             b.screenshot("phone-signin").await;
 
-            submit(&b, ADMIN, PASSWORD).await;
+            submit(&b, ADMIN.0, ADMIN.1).await;
             let grid = b.absolute("/").await;
             b.wait_for_page(&grid).await;
             assert_eq!(crate::tiles(&b).await.len(), GRID_SIZE);
@@ -477,8 +412,7 @@ async fn assert_no_camera_data(b: &Browser, page: &str) {
 /// Waits until the browser shows the sign-in page (a redirect may still be under way);
 /// returns its URL.
 async fn wait_for_sign_in_page(b: &Browser) -> Url {
-    wait_for(
-        b,
+    b.wait_until(
         "the sign-in page",
         "return location.pathname === '/login' && document.readyState === 'complete' \
          && !!document.querySelector('#sign-in-form');",
@@ -571,7 +505,7 @@ fn next_of(url: &Url) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 
 /// Types `user` and `password` into the form (replacing what is there) and presses its button.
-async fn submit(b: &Browser, user: &str, password: &str) {
+pub(crate) async fn submit(b: &Browser, user: &str, password: &str) {
     for (selector, text) in [("#user", user), ("#password", password)] {
         let field = b
             .client
@@ -592,24 +526,6 @@ async fn submit(b: &Browser, user: &str, password: &str) {
         .expect("press Sign in");
 }
 
-/// Waits until `script` (which returns a boolean) is true; a script failing while a page is
-/// replaced counts as not yet.
-async fn wait_for(b: &Browser, what: &str, script: &str) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let done = b.client.execute(script, Vec::new()).await;
-        if matches!(done, Ok(Value::Bool(true))) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what} did not show within {WAIT:?}; at {}",
-            b.url().await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Loads `url` into a new `<img>` of the page, as the page's own images load (from the
 /// browser's cache if it has it): whether it loaded, and its width.
 async fn load_image(b: &Browser, url: &str) -> Value {
@@ -626,20 +542,6 @@ async fn load_image(b: &Browser, url: &str) -> Value {
         )
         .await
         .unwrap_or_else(|e| panic!("load {url} in the page: {e}"))
-}
-
-/// Types `text` on the keyboard, wherever the focus is.
-async fn type_keys(b: &Browser, text: &str) {
-    let mut keys = KeyActions::new("keyboard".to_owned());
-    for c in text.chars() {
-        keys = keys
-            .then(KeyAction::Down { value: c })
-            .then(KeyAction::Up { value: c });
-    }
-    b.client
-        .perform_actions(keys)
-        .await
-        .unwrap_or_else(|e| panic!("type {} characters: {e}", text.len()));
 }
 
 /// Presses Shift+Tab: the focus goes back one.

@@ -6,54 +6,32 @@ use std::sync::Arc;
 
 use fantoccini::key::Key;
 use jiff::tz::TimeZone;
-use tokio::time::Instant;
-use url::Url;
 
-use crate::driver::{Browser, Driver, Options};
+use crate::driver::{Browser, Options};
 use crate::gallery::Gallery;
 use crate::support::cameras;
-use crate::support::jpeg;
-use crate::support::net::plain_client;
-use crate::{FrameFacts, check_caption, check_frames, find_tile, is_problem};
-
-/// Waits until the browser is at a page whose URL `accept`s, fully loaded.
-async fn wait_for(b: &Browser, what: &str, accept: impl Fn(&Url) -> bool) -> Url {
-    let deadline = Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let url = b.url().await;
-        if accept(&url) && b.js("return document.readyState").await.as_str() == Some("complete") {
-            return url;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never arrived at {what}; at {url}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
+use crate::{FrameFacts, check_caption, check_frames, find_tile};
 
 /// Checks the viewer on screen shows `frame` of camera `esn` (decoded, the right JPEG, its
 /// caption in the camera's zone).
-async fn check_viewer(b: &Browser, esn: &str, frame: &FrameFacts, zone: &TimeZone) {
+pub(crate) async fn check_viewer(
+    b: &Browser,
+    gallery: &Gallery,
+    esn: &str,
+    frame: &FrameFacts,
+    zone: &TimeZone,
+) {
     let url = b.url().await;
     assert_eq!(
         url.path(),
-        format!("/cameras/{esn}/frames/{}", frame.timestamp),
+        gallery.path(&format!("/cameras/{esn}/frames/{}", frame.timestamp)),
         "the viewer shows another frame"
     );
     let images = b.images("#viewer img").await;
     assert_eq!(images.len(), 1, "{url}");
     assert!(images[0].decoded(), "{url}: {:?}", images[0]);
-    let jpeg = plain_client()
-        .get(&images[0].src)
-        .send()
-        .await
-        .expect("the image answers")
-        .bytes()
-        .await
-        .expect("its bytes");
     assert_eq!(
-        jpeg::comment(&jpeg).as_deref(),
+        b.jpeg_comment(&images[0].src).await.as_deref(),
         Some(format!("een-sim esn={esn} ts={}", frame.timestamp).as_str()),
         "{url}"
     );
@@ -75,9 +53,8 @@ async fn check_viewer(b: &Browser, esn: &str, frame: &FrameFacts, zone: &TimeZon
 #[ignore = "needs Chromium and chromedriver: run ci/browser-check.sh"]
 async fn the_viewer_steps_through_frames_with_the_arrow_keys_home_and_escape() {
     let gallery = Arc::new(Gallery::start().await);
-    let driver = Driver::start().await;
-    driver
-        .run(Options::default(), move |b| async move {
+    gallery
+        .browse(Options::default(), |b, gallery| async move {
             let is_wanted = |esn: &str| {
                 gallery
                     .camera(esn)
@@ -88,12 +65,12 @@ async fn the_viewer_steps_through_frames_with_the_arrow_keys_home_and_escape() {
             let zone = TimeZone::get(camera.time_zone.as_deref().expect("a zone")).unwrap();
             let esn = tile.esn.clone();
             b.goto(&gallery.url(&format!("/cameras/{esn}"))).await;
-            let frames = check_frames(&b, &esn, &zone).await;
+            let frames = check_frames(&b, &gallery, &esn, &zone).await;
 
             // A frame of the camera page opens in the viewer.
             let opened = b.absolute(&frames[3].href).await;
             b.click_and_wait("#frames li:nth-child(4) a", &opened).await;
-            check_viewer(&b, &esn, &frames[3], &zone).await;
+            check_viewer(&b, &gallery, &esn, &frames[3], &zone).await;
             assert!(
                 b.js("return !document.getElementById('viewer-keys').hidden")
                     .await
@@ -107,24 +84,25 @@ async fn the_viewer_steps_through_frames_with_the_arrow_keys_home_and_escape() {
             b.press(Key::Left).await;
             let before = b.absolute(&frames[4].href).await;
             b.wait_for_page(&before).await;
-            check_viewer(&b, &esn, &frames[4], &zone).await;
+            check_viewer(&b, &gallery, &esn, &frames[4], &zone).await;
             for index in [3, 2] {
                 b.press(Key::Right).await;
                 let after = b.absolute(&frames[index].href).await;
                 b.wait_for_page(&after).await;
-                check_viewer(&b, &esn, &frames[index], &zone).await;
+                check_viewer(&b, &gallery, &esn, &frames[index], &zone).await;
             }
 
             // Home: the newest frame, at least as new as the camera page's newest.
             b.press(Key::Home).await;
-            let prefix = format!("/cameras/{esn}/frames/");
-            let newest = wait_for(&b, "the newest frame", |url| {
-                url.path()
-                    .strip_prefix(&prefix)
-                    .and_then(|ts| ts.parse::<een_gallery::timestamp::EenTimestamp>().ok())
-                    .is_some_and(|ts| ts >= frames[0].timestamp)
-            })
-            .await;
+            let prefix = gallery.path(&format!("/cameras/{esn}/frames/"));
+            let newest = b
+                .wait_for_url("the newest frame", |url| {
+                    url.path()
+                        .strip_prefix(&prefix)
+                        .and_then(|ts| ts.parse::<een_gallery::timestamp::EenTimestamp>().ok())
+                        .is_some_and(|ts| ts >= frames[0].timestamp)
+                })
+                .await;
             assert!(
                 b.find_all("#older").await.len() == 1,
                 "{newest}: the newest frame has one before it"
@@ -132,11 +110,12 @@ async fn the_viewer_steps_through_frames_with_the_arrow_keys_home_and_escape() {
 
             // Esc: back to the camera page that starts with this frame.
             b.press(Key::Escape).await;
-            let page = wait_for(&b, "the camera page", |url| {
-                url.path() == format!("/cameras/{esn}")
-            })
-            .await;
-            let shown = check_frames(&b, &esn, &zone).await;
+            let page = b
+                .wait_for_url("the camera page", |url| {
+                    url.path() == gallery.path(&format!("/cameras/{esn}"))
+                })
+                .await;
+            let shown = check_frames(&b, &gallery, &esn, &zone).await;
             let viewed = newest
                 .path()
                 .strip_prefix(&prefix)
@@ -180,8 +159,7 @@ async fn the_viewer_steps_through_frames_with_the_arrow_keys_home_and_escape() {
             b.press(Key::Enter).await;
             b.wait_for_page(&before).await;
 
-            let problems: Vec<_> = b.console().await.into_iter().filter(is_problem).collect();
-            assert!(problems.is_empty(), "console: {problems:?}");
+            b.assert_quiet_console("the viewer").await;
         })
         .await;
 }

@@ -6,10 +6,12 @@
 //! connection in `store_v3`.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use een_gallery::config::store::StoreUrl;
 use een_gallery::een::{Before, Esn};
+use een_gallery::gallery::Settings;
 use een_gallery::sim::{Endpoint, SimHandle};
 use een_gallery::store::StoreStatus;
 use een_gallery::timestamp::EenTimestamp;
@@ -20,7 +22,9 @@ use crate::support::gallery::{TestResponse, attrs, get_via};
 use crate::support::jpeg;
 use crate::support::logs::Capture;
 use crate::support::redis::Redis;
-use crate::support::replicas::{Replica, replica, replica_whatever_the_store, store_settings};
+use crate::support::replicas::{
+    Replica, replica, replica_whatever_the_store, replica_with, store_settings,
+};
 use crate::support::sim::sim;
 
 /// A past instant: camera pages before it list the same 20 frames on every replica (the
@@ -109,6 +113,64 @@ async fn two_replicas_fetch_each_frame_from_een_once() {
         "{comment}"
     );
     assert_eq!(frame_fetches(&sim), 20);
+}
+
+/// EEN's calls for a camera's latest preview and for listings of its frames.
+fn answers_asked(sim: &SimHandle) -> (u64, u64) {
+    let stats = sim.stats();
+    (
+        stats.count(Endpoint::PrevImage),
+        stats.count(Endpoint::ListImage),
+    )
+}
+
+#[tokio::test]
+async fn two_replicas_ask_een_once_for_a_cameras_latest_preview_and_newest_frames() {
+    let Some(redis) = Redis::start("two_replicas_ask_een_once_for_latest_and_listing").await else {
+        return;
+    };
+    let sim = sim().await;
+    let settings = store_settings(&redis);
+    // Previews reused for a minute: B's views fall well inside A's answers' lifetime.
+    let gallery = Settings {
+        latest_preview_max_age: Duration::from_secs(60),
+        ..Settings::default()
+    };
+    let a = replica_with(&sim, &settings, gallery.clone()).await;
+    let b = replica_with(&sim, &settings, gallery).await;
+    let esn = &live_cameras(&sim, 1)[0];
+    let preview = format!("/cameras/{esn}/preview.jpg");
+    let newest = format!("/cameras/{esn}");
+    sim.reset_stats();
+
+    let latest_on_a = a.get(&preview).await;
+    assert_eq!(latest_on_a.status, StatusCode::OK);
+    let on_a = view(&a, &newest).await;
+    let asked = answers_asked(&sim);
+    assert_eq!(
+        asked,
+        (1, 1),
+        "A asked EEN for the latest preview and one listing"
+    );
+    let fetched = frame_fetches(&sim);
+
+    let latest_on_b = b.get(&preview).await;
+    assert_eq!(latest_on_b.status, StatusCode::OK);
+    assert_eq!(
+        jpeg::comment(&latest_on_b.body),
+        jpeg::comment(&latest_on_a.body),
+        "B serves the latest preview A fetched"
+    );
+    let on_b = view(&b, &newest).await;
+    assert_eq!(on_b, on_a, "B shows the newest frames A listed");
+    assert_eq!(
+        answers_asked(&sim),
+        asked,
+        "B asked EEN for neither: the store had A's answers"
+    );
+    assert_eq!(frame_fetches(&sim), fetched, "nor for any frame");
+    assert_eq!(b.metric("een_gallery_store_answer_hits_total").await, 2.0);
+    assert_eq!(a.metric("een_gallery_store_answer_misses_total").await, 2.0);
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! A real nginx (Debian's package) in front of a test's gallery: started on a loopback port
-//! with a config of the test's own in a temporary directory, stopped when dropped.
+//! with a config of the test's own in a temporary directory, stopped when dropped; its access
+//! log says what reached it.
 //!
 //! Without nginx installed, [`Nginx::start`] answers `None` after saying so, and the test
 //! that needs it passes without running; with `EEN_GALLERY_REQUIRE_NGINX=1` (as `.ci/run`
@@ -52,7 +53,8 @@ impl Nginx {
         let config = format!(
             "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
              error_log {d}/error.log warn;\nevents {{ worker_connections 256; }}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  \
+             http {{\n  log_format requests '$request_method $request_uri $status';\n  \
+             access_log {d}/access.log requests;\n  client_body_temp_path {d}/body;\n  \
              proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  \
              uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n  \
              server {{\n    listen {addr};\n{locations}\n  }}\n}}\n"
@@ -98,6 +100,16 @@ impl Nginx {
     /// `http://127.0.0.1:port`.
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Every request it has answered so far, oldest first, as `GET /path?query 200` (nginx
+    /// writes each line when the answer is sent, unbuffered).
+    pub fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join("access.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 }
 

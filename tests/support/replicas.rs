@@ -51,6 +51,16 @@ pub async fn replica(sim: &SimHandle, settings: &StoreSettings) -> Replica {
     replica
 }
 
+/// [`replica`] with the gallery settings `gallery`.
+pub async fn replica_with(sim: &SimHandle, settings: &StoreSettings, gallery: Settings) -> Replica {
+    let client = v1::Client::new(config(sim)).expect("client builds");
+    let store = Store::connect(settings).expect("the store client builds");
+    let replica = replica_over(Backend::from(client), store, settings, gallery);
+    wait_for(&replica.state, Status::Ready).await;
+    replica.wait_for_store(StoreStatus::Up).await;
+    replica
+}
+
 /// [`replica`], returning once its EEN session is ready, whether or not the store answers.
 pub async fn replica_whatever_the_store(sim: &SimHandle, settings: &StoreSettings) -> Replica {
     let client = v1::Client::new(config(sim)).expect("client builds");
@@ -60,7 +70,7 @@ pub async fn replica_whatever_the_store(sim: &SimHandle, settings: &StoreSetting
     replica
 }
 
-/// A replica over `backend` with the gallery's `gallery` settings, sharing `store` (of
+/// A replica over `backend` with the gallery settings `gallery`, sharing `store` (of
 /// `settings`) and the EEN pace in it, as `server::run` does, its keeper running.
 fn replica_over(
     backend: Backend,

@@ -55,7 +55,8 @@ pub async fn image(
     })
 }
 
-/// `GET /cameras/{esn}/preview.jpg`: the latest preview, cached briefly.
+/// `GET /cameras/{esn}/preview.jpg`: the latest preview, cached briefly; the placeholder
+/// (200) while there is none to show.
 pub async fn preview(
     State(state): State<AppState>,
     Path(esn): Path<String>,
@@ -84,8 +85,12 @@ pub async fn preview(
                     jpeg(image.bytes, &etag, cache_control, Some(&location))
                 }
             }
-            Fetch::Missing => assets::placeholder_response(StatusCode::NOT_FOUND),
-            Fetch::Failed(_) | Fetch::Late => assets::placeholder_response(StatusCode::OK),
+            // A camera without images is no broken link: its picture is the placeholder, as
+            // its grid tile shows it (the camera list's thumbnails are these URLs, and a 404
+            // there would be an error in every visitor's console).
+            Fetch::Missing | Fetch::Failed(_) | Fetch::Late => {
+                assets::placeholder_response(StatusCode::OK)
+            }
         },
     )
 }
