@@ -168,12 +168,37 @@ impl Metrics {
              een_gallery_een_rate_limited_total {}\n\
              # HELP een_gallery_een_pace_refused_total EEN requests not sent: their turn came after their deadline.\n\
              # TYPE een_gallery_een_pace_refused_total counter\n\
-             een_gallery_een_pace_refused_total {}\n",
+             een_gallery_een_pace_refused_total {}\n\
+             # HELP een_gallery_een_pace_waiting EEN requests waiting for their turn now.\n\
+             # TYPE een_gallery_een_pace_waiting gauge\n\
+             een_gallery_een_pace_waiting {}\n\
+             # HELP een_gallery_een_pace_paused_seconds How much longer every EEN request is held back (Retry-After).\n\
+             # TYPE een_gallery_een_pace_paused_seconds gauge\n\
+             een_gallery_een_pace_paused_seconds {:.3}\n",
             pace.waits,
             pace.waited.as_secs_f64(),
             pace.rate_limited,
             pace.refused_turns,
+            pace.waiting,
+            pace.paused.as_secs_f64(),
         );
+        if let Some(shared) = pace.shared {
+            let _ = write!(
+                out,
+                "# HELP een_gallery_een_pace_shared Whether the pace is shared with the other replicas now (the store answered its last sync).\n\
+                 # TYPE een_gallery_een_pace_shared gauge\n\
+                 een_gallery_een_pace_shared {}\n\
+                 # HELP een_gallery_een_pace_replicas Replicas sharing the pace of requests to EEN, this one included.\n\
+                 # TYPE een_gallery_een_pace_replicas gauge\n\
+                 een_gallery_een_pace_replicas {}\n\
+                 # HELP een_gallery_een_pace_shared_cuts_total Rate cuts taken from the store (learnt by any replica).\n\
+                 # TYPE een_gallery_een_pace_shared_cuts_total counter\n\
+                 een_gallery_een_pace_shared_cuts_total {}\n",
+                u8::from(shared.up),
+                shared.replicas,
+                shared.adopted,
+            );
+        }
         if let Some(store) = store {
             self.render_store(&mut out, store);
         }
@@ -235,8 +260,14 @@ mod tests {
             waited: std::time::Duration::from_millis(1500),
             rate_limited: 2,
             refused_turns: 1,
+            waiting: 4,
+            paused: std::time::Duration::from_millis(2500),
+            shared: None,
         };
         let text = m.render(42, "ready", &["connecting", "ready"], pace, None);
+        assert!(text.contains("een_gallery_een_pace_waiting 4\n"));
+        assert!(text.contains("een_gallery_een_pace_paused_seconds 2.500\n"));
+        assert!(!text.contains("een_gallery_een_pace_shared"), "not shared");
         assert!(text.contains("een_gallery_een_pace_rate 8.000\n"));
         assert!(text.contains("een_gallery_een_pace_wait_seconds_total 1.500\n"));
         assert!(text.contains("een_gallery_een_rate_limited_total 2\n"));
@@ -278,5 +309,22 @@ mod tests {
         };
         let text = m.render(0, "ready", &["ready"], PaceStats::default(), Some(up));
         assert!(text.contains("een_gallery_store_up 1\n"));
+    }
+
+    #[test]
+    fn renders_the_shared_pace_when_there_is_one() {
+        let m = Metrics::default();
+        let pace = PaceStats {
+            shared: Some(crate::een::SharedPaceStats {
+                up: true,
+                replicas: 3,
+                adopted: 2,
+            }),
+            ..PaceStats::default()
+        };
+        let text = m.render(0, "ready", &["ready"], pace, None);
+        assert!(text.contains("een_gallery_een_pace_shared 1\n"));
+        assert!(text.contains("een_gallery_een_pace_replicas 3\n"));
+        assert!(text.contains("een_gallery_een_pace_shared_cuts_total 2\n"));
     }
 }

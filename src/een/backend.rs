@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use super::{
     AuthorizationRequest, Before, Camera, ConnectionState, Error, Esn, Image, Listed, Side, v1, v3,
 };
+use crate::store::Store;
 use crate::timestamp::EenTimestamp;
 
 /// The EEN account the gallery shows, reached through one of EEN's APIs. Cheap to clone:
@@ -119,6 +120,16 @@ impl Backend {
         match self {
             Backend::V1(client) => client.pace(),
             Backend::V3(client) => client.pace(),
+        }
+    }
+
+    /// Shares the pace of requests to EEN with the other replicas using `store`
+    /// (`STORE_URL`), so that together they stay within EEN's rate limit: a task of its
+    /// own syncs it a few times a second. Call once, within a Tokio runtime.
+    pub fn share_pace(&self, store: &Store) {
+        match self {
+            Backend::V1(client) => client.share_pace(store),
+            Backend::V3(client) => client.share_pace(store),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -22,8 +23,9 @@ pub(crate) struct Pool {
     /// The pool, with connect and request timeouts.
     pub(crate) http: reqwest::Client,
     in_flight: Semaphore,
-    /// The pace every request keeps, learnt from EEN's 429s.
-    pub(crate) pace: Pace,
+    /// The pace every request keeps, learnt from EEN's 429s (shared with a task that syncs
+    /// it with the other replicas, when they share a store).
+    pub(crate) pace: Arc<Pace>,
 }
 
 /// How a [`Pool`] reaches EEN.
@@ -53,7 +55,7 @@ impl Pool {
         Ok(Self {
             http: builder.build().map_err(Error::transport)?,
             in_flight: Semaphore::new(settings.max_in_flight.clamp(1, Semaphore::MAX_PERMITS)),
-            pace: Pace::default(),
+            pace: Arc::default(),
         })
     }
 

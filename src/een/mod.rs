@@ -14,7 +14,7 @@ pub mod v3;
 
 pub use backend::Backend;
 pub use error::{AccountProblem, Error};
-pub use pace::PaceStats;
+pub use pace::{PaceStats, SharedPaceStats};
 pub use types::{
     AuthorizationRequest, Before, Camera, CameraStatus, ConnectionState, Esn, Image, Listed,
     ParseEsnError, Side,

@@ -35,8 +35,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             tracing::info!(
                 store = %settings.url,
                 prefix = %settings.prefix,
-                "sharing frames, sign-ins and the EEN connection with the other replicas \
-                 through the store"
+                "sharing frames, sign-ins, the EEN connection and its pace with the other \
+                 replicas through the store"
             );
             Some(Store::connect(settings).context("cannot set up the store client")?)
         }
@@ -110,6 +110,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     };
 
+    if let Some(store) = &store {
+        backend.share_pace(store);
+    }
     let mut settings = Settings::from_config(&config, simulator.is_some());
     if simulator.is_some() {
         settings.public_url = demo::callback_url(config.bind)

@@ -1,6 +1,7 @@
 //! The commands beyond plain GET and SET that shared state needs: values that must not
 //! expire, values written only when new, reads that renew a value's lifetime, counters over
-//! a window, and locks with a lease that only their holder releases.
+//! a window, locks with a lease that only their holder releases, and a roll call of the
+//! replicas alive.
 //!
 //! Each is one round trip (several commands go as one `MULTI` or one Lua script), so each
 //! costs at most one timeout, and a reply never mixes two states of a key. They use only
@@ -36,6 +37,28 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return 1
 end
 return 0";
+
+/// Checks `ARGV[1]` in at the hash `KEYS[1]` with the value `ARGV[2]` for `ARGV[3]` ms, drops
+/// the members whose check-in ran out, and answers the values of those left. Each field
+/// holds `<expiry ms> <value>`, the expiry on the store's own clock (`TIME`), so the replicas'
+/// clocks need not agree. The hash itself expires with its last member.
+const ROLL_CALL: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], string.format('%.0f', now + ttl) .. ' ' .. ARGV[2])
+local live = {}
+local fields = redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  local expiry, value = string.match(fields[i + 1], '^(%d+) (.*)$')
+  if expiry and tonumber(expiry) > now then
+    table.insert(live, value)
+  else
+    redis.call('HDEL', KEYS[1], fields[i])
+  end
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return live";
 
 /// Milliseconds of `ttl` for PX and PEXPIRE, at least one.
 fn millis(ttl: Duration) -> u64 {
@@ -226,6 +249,28 @@ impl Store {
             .arg(key);
         let (count, pttl): (u64, i64) = self.call_any(Query::Pipe(&pipe)).await?;
         Ok((count, left(pttl).unwrap_or(window)))
+    }
+
+    /// Checks `member` in at the roll call `key` with `value`, for `ttl`; the values of every
+    /// member checked in now, this one's included (in no particular order). Members that
+    /// stop checking in drop out after their `ttl`, so a replica that died is soon no longer
+    /// counted.
+    pub async fn roll_call(
+        &self,
+        key: &str,
+        member: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<Vec<Bytes>, StoreError> {
+        let cmd = redis::cmd("EVAL")
+            .arg(ROLL_CALL)
+            .arg(1)
+            .arg(key)
+            .arg(member)
+            .arg(value)
+            .arg(millis(ttl))
+            .to_owned();
+        self.call(&cmd).await
     }
 
     /// The counts at `keys` ([`Store::count`]) with the time left of their windows, in

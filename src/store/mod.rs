@@ -10,8 +10,8 @@
 //!
 //! Every key is `{prefix}:{namespace}:…`: the prefix keeps galleries (EEN accounts) sharing
 //! one store apart, and each kind of shared state has its [`namespace`]: the images, the
-//! sign-in sessions, the login limits and the v3 connection with its refresh lock (the EEN
-//! pace is to follow), all on the one connection.
+//! sign-in sessions, the login limits, the v3 connection with its refresh lock and the EEN
+//! pace, all on the one connection.
 //!
 //! This layer knows bytes, keys, counters and locks only; its users (the cache layer, the
 //! sign-in, the v3 client) decide what to keep and for how long. It imports nothing of ours
@@ -52,6 +52,8 @@ pub mod namespace {
     pub const LOGIN: &str = "login";
     /// The EEN connection (API v3): its token pair, the refresh lock, the spent mark.
     pub const EEN: &str = "een";
+    /// The pace of requests to EEN: the replicas alive, a pause, the last rate cut.
+    pub const PACE: &str = "pace";
 }
 
 /// Most writes waiting for the store at once; past that a write is dropped (it is only a

@@ -18,6 +18,7 @@ mod pacing;
 mod pages;
 mod signin;
 mod store;
+mod store_pace;
 mod store_signin;
 mod store_v3;
 mod subpath;

@@ -71,13 +71,14 @@ pub async fn replica_whatever_the_store(sim: &SimHandle, settings: &StoreSetting
 }
 
 /// A replica over `backend` with the gallery settings `gallery`, sharing `store` (of
-/// `settings`), its keeper running.
+/// `settings`) and the EEN pace in it, as `server::run` does, its keeper running.
 fn replica_over(
     backend: Backend,
     store: Store,
     settings: &StoreSettings,
     gallery: Settings,
 ) -> Replica {
+    backend.share_pace(&store);
     let state = AppState::new(backend, gallery).with_store(store.clone(), settings.image_ttl);
     state.spawn_keeper(quick_backoff());
     Replica {
@@ -96,13 +97,23 @@ pub fn v3_replica(
     settings: &StoreSettings,
     tune: impl FnOnce(&mut v3::ClientConfig),
 ) -> Replica {
+    v3_replica_with(sim, settings, Settings::default(), tune)
+}
+
+/// [`v3_replica`], the gallery on `gallery` settings.
+pub fn v3_replica_with(
+    sim: &SimHandle,
+    settings: &StoreSettings,
+    gallery: Settings,
+    tune: impl FnOnce(&mut v3::ClientConfig),
+) -> Replica {
     let mut config = demo::v3_client_config(sim, REDIRECT);
     tune(&mut config);
     // One connection to the store per replica, as `server::run` makes.
     let store = Store::connect(settings).expect("the store client builds");
     let client =
         v3::Client::new(config, v3::Store::shared(store.clone())).expect("the client builds");
-    replica_over(Backend::from(client), store, settings, Settings::default())
+    replica_over(Backend::from(client), store, settings, gallery)
 }
 
 impl Replica {

@@ -98,6 +98,11 @@ impl Client {
         self.inner.transport.pool.pace.stats()
     }
 
+    /// Shares the pace with the other replicas using `store` (see [`crate::een::Backend::share_pace`]).
+    pub(crate) fn share_pace(&self, store: &crate::store::Store) {
+        self.inner.transport.pool.pace.share(store.clone());
+    }
+
     /// Where the session stands.
     pub fn session_state(&self) -> SessionState {
         self.inner.sessions.state()

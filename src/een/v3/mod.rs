@@ -290,6 +290,11 @@ impl Client {
         self.inner.transport.pace.stats()
     }
 
+    /// Shares the pace with the other replicas using `store` (see [`crate::een::Backend::share_pace`]).
+    pub(crate) fn share_pace(&self, store: &crate::store::Store) {
+        self.inner.transport.pace.share(store.clone());
+    }
+
     /// Up to `count` previews strictly before `before`, newest first, distinct, with their
     /// JPEGs: v3 finds a frame by fetching it (see `walk`). From [`Before::Now`], frames the
     /// camera's last such listing found come without theirs (the walk stops where they

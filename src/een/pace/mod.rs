@@ -6,16 +6,26 @@
 //! together), and `Retry-After` holds every request back, not just the one refused. After
 //! [`CALM`] without a 429, the pace rises by 5 % a second up to just under the rate EEN
 //! accepted when it refused, and settles there; only after [`PROBE_AFTER`] does it probe
-//! higher (EEN may allow more by then), and far above any rate refused it is lifted. Requests wait for their turn in order; one that gives up waiting (its call's
-//! deadline passed) leaves the queue and costs nothing.
+//! higher (EEN may allow more by then), and far above any rate refused it is lifted.
+//! Requests wait for their turn in order; one that gives up waiting (its call's deadline
+//! passed) leaves the queue and costs nothing.
+//!
+//! Replicas sharing a store (`STORE_URL`) keep one pace between them (`shared`): a pause
+//! holds every replica back, and a cut is of what EEN accepted from all of them, each
+//! replica keeping its share. No request waits on the store for it: a task syncs with the
+//! store a few times a second, and the pace here is all a request consults.
+
+mod shared;
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::Error;
+use shared::SharedState;
 
 /// Slowest pace: one request every two seconds still shows a page's worth in a minute.
 const MIN_RATE: f64 = 0.5;
@@ -38,12 +48,17 @@ const MAX_PAUSE: Duration = Duration::from_secs(60);
 /// The window over which the rate EEN sees is measured.
 const WINDOW: Duration = Duration::from_secs(1);
 
-/// The shared pace; one per connection pool.
+/// The pace of every request to EEN; one per connection pool.
 #[derive(Debug, Default)]
 pub(crate) struct Pace {
     /// Waiters take turns in order (tokio's mutex is fair and cancel-safe).
     turn: tokio::sync::Mutex<()>,
     state: Mutex<State>,
+    /// Wakes the task syncing with the store when a 429 taught something to share (its
+    /// own handle, so that the task waits without keeping the pace alive).
+    learnt: Arc<Notify>,
+    /// Set once the pace is shared through a store.
+    shared: OnceLock<()>,
 }
 
 #[derive(Debug, Default)]
@@ -53,6 +68,11 @@ struct State {
     /// The rate EEN accepted over the window when it last refused.
     refused_at: Option<f64>,
     last_cut: Option<Instant>,
+    /// The rate before the last cut (`None`: unlimited).
+    before_cut: Option<f64>,
+    /// Whether the last cut was made here, from this replica's own answers (not taken from
+    /// the store).
+    cut_here: bool,
     last_rise: Option<Instant>,
     paused_until: Option<Instant>,
     last_start: Option<Instant>,
@@ -62,6 +82,10 @@ struct State {
     waited: Duration,
     rate_limited: u64,
     refused_turns: u64,
+    /// Requests waiting for their turn now.
+    waiting: u64,
+    /// With a store: what is shared, and what is still to be.
+    shared: Option<SharedState>,
 }
 
 /// What the pace is doing, for `/metrics`.
@@ -77,12 +101,31 @@ pub struct PaceStats {
     pub rate_limited: u64,
     /// Requests not sent because their turn would have come after their call's deadline.
     pub refused_turns: u64,
+    /// Requests waiting for their turn now.
+    pub waiting: u64,
+    /// How much longer every request is held back (EEN's `Retry-After`).
+    pub paused: Duration,
+    /// The pace shared with other replicas through the store; `None` without one.
+    pub shared: Option<SharedPaceStats>,
+}
+
+/// What the pace shared through the store is doing, for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SharedPaceStats {
+    /// Whether the last sync with the store succeeded (else this replica paces itself alone
+    /// from what it learnt).
+    pub up: bool,
+    /// The replicas sharing the pace, this one included, as last seen.
+    pub replicas: u32,
+    /// Rate cuts taken from the store (learnt by any replica).
+    pub adopted: u64,
 }
 
 impl Pace {
     /// Waits until a request may start now; when it started, for [`Pace::answered`].
     /// [`Error::RateLimited`] at once when its turn would come after `deadline`.
     pub(crate) async fn admit(&self, deadline: Option<Instant>) -> Result<Instant, Error> {
+        let _waiting = Waiting::new(self);
         let _turn = self.turn.lock().await;
         let asked = Instant::now();
         loop {
@@ -116,22 +159,29 @@ impl Pace {
         if !refused {
             if now - started < WINDOW {
                 state.accepted.push_back(started);
+                state.recount(now, started);
             }
             return;
         }
         state.rate_limited += 1;
+        if let Some(shared) = &mut state.shared {
+            shared.refused = true;
+            shared.paused |= retry_after.is_some();
+            self.learnt.notify_one();
+        }
         if let Some(wait) = retry_after {
-            let until = now + wait.min(MAX_PAUSE);
-            state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
+            state.pause(now + wait.min(MAX_PAUSE));
         }
         if state.last_cut.is_some_and(|at| now - at < WINDOW) {
             return;
         }
         let accepted = (state.accepted.len() as f64 / WINDOW.as_secs_f64()).max(MIN_RATE);
         let current = state.rate.unwrap_or(f64::INFINITY).min(accepted);
+        state.before_cut = state.rate;
         state.rate = Some((current * CUT).max(MIN_RATE));
         state.refused_at = Some(accepted);
         state.last_cut = Some(now);
+        state.cut_here = true;
         state.last_rise = Some(now);
         tracing::info!(
             rate = state.rate,
@@ -141,6 +191,7 @@ impl Pace {
 
     /// What the pace is doing now.
     pub(crate) fn stats(&self) -> PaceStats {
+        let now = Instant::now();
         let state = self.lock();
         PaceStats {
             rate: state.rate,
@@ -148,6 +199,15 @@ impl Pace {
             waited: state.waited,
             rate_limited: state.rate_limited,
             refused_turns: state.refused_turns,
+            waiting: state.waiting,
+            paused: state
+                .paused_until
+                .map_or(Duration::ZERO, |until| until.saturating_duration_since(now)),
+            shared: state.shared.as_ref().map(|shared| SharedPaceStats {
+                up: shared.up,
+                replicas: shared.replicas,
+                adopted: shared.adoptions,
+            }),
         }
     }
 
@@ -156,7 +216,61 @@ impl Pace {
     }
 }
 
+/// Counts a request as waiting for its turn while it lives (a caller giving up drops it).
+struct Waiting<'a>(&'a Pace);
+
+impl<'a> Waiting<'a> {
+    fn new(pace: &'a Pace) -> Self {
+        pace.lock().waiting += 1;
+        Self(pace)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.waiting = state.waiting.saturating_sub(1);
+    }
+}
+
 impl State {
+    /// Holds every request back until `until` (a later pause already set stands).
+    fn pause(&mut self, until: Instant) {
+        self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+    }
+
+    /// Counts again what EEN accepted before the last cut, after an answer that came late
+    /// to a request started before it: at the first 429 of a burst, the requests EEN
+    /// accepted in the same second may not have been answered yet, and a cut by the ones
+    /// answered so far could leave the pace at a fraction of the limit for a minute. Only
+    /// raises a cut made here; the store's is refined by the next sync.
+    fn recount(&mut self, now: Instant, started: Instant) {
+        let Some(cut) = self.last_cut else {
+            return;
+        };
+        if started > cut || now - cut >= WINDOW {
+            return;
+        }
+        if let Some(shared) = &mut self.shared {
+            shared.recounted = true;
+        }
+        if !self.cut_here {
+            return;
+        }
+        let from = cut.checked_sub(WINDOW);
+        let seen = self
+            .accepted
+            .iter()
+            .filter(|&&t| t <= cut && from.is_none_or(|from| t > from))
+            .count() as f64
+            / WINDOW.as_secs_f64();
+        if self.refused_at.is_some_and(|refused| seen > refused) {
+            let current = self.before_cut.unwrap_or(f64::INFINITY).min(seen);
+            self.refused_at = Some(seen);
+            self.rate = Some((current * CUT).max(MIN_RATE));
+        }
+    }
+
     /// When the next request may start; `None`: now.
     fn next_start(&mut self, now: Instant) -> Option<Instant> {
         self.rise(now);
@@ -252,6 +366,31 @@ mod tests {
         let before = Instant::now();
         pace.admit(None).await.unwrap();
         assert!(Instant::now() - before <= MAX_PAUSE + Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_accepted_before_the_cut_but_answered_after_it_raise_it() {
+        let pace = Pace::default();
+        let mut started = Vec::new();
+        for _ in 0..16 {
+            started.push(pace.admit(None).await.unwrap());
+        }
+        // The first answer is a 429: nothing accepted is known yet.
+        pace.answered(started[0], true, None);
+        assert_eq!(pace.stats().rate, Some(MIN_RATE));
+        // Then EEN's answers to the 5 it accepted in that second come in.
+        for &at in &started[1..=5] {
+            pace.answered(at, false, None);
+        }
+        assert_eq!(pace.stats().rate, Some(4.5));
+        for &at in &started[6..] {
+            pace.answered(at, true, None);
+        }
+        assert_eq!(pace.stats().rate, Some(4.5));
+        // A request started after the cut counts for the next one only.
+        let later = pace.admit(None).await.unwrap();
+        pace.answered(later, false, None);
+        assert_eq!(pace.stats().rate, Some(4.5));
     }
 
     #[tokio::test(start_paused = true)]
