@@ -10,6 +10,12 @@
 //! Requests wait for their turn in order; one that gives up waiting (its call's deadline
 //! passed) leaves the queue and costs nothing.
 //!
+//! A paced request waits for two things: its spacing after the last one (1 / rate), and
+//! room in the last [`WINDOW`]: no more than the rate's whole number of requests started in
+//! any window. EEN's limit is a count over a window, so spacing alone is not enough: the
+//! burst in flight when the first 429 came has used the window up, and spaced requests sent
+//! at once after the cut would each be refused until that burst ages out of it.
+//!
 //! Replicas sharing a store (`STORE_URL`) keep one pace between them (`shared`): a pause
 //! holds every replica back, and a cut is of what EEN accepted from all of them, each
 //! replica keeping its share. No request waits on the store for it: a task syncs with the
@@ -47,6 +53,10 @@ const LIFT_AT: f64 = 4.0;
 const MAX_PAUSE: Duration = Duration::from_secs(60);
 /// The window over which the rate EEN sees is measured.
 const WINDOW: Duration = Duration::from_secs(1);
+/// How much longer than [`WINDOW`] a start counts against the room in it: a request reaches
+/// EEN a little after it starts (a connection to open, a busy machine), so two starts a
+/// window apart may arrive less than a window apart.
+const SLACK: Duration = Duration::from_millis(50);
 
 /// The pace of every request to EEN; one per connection pool.
 #[derive(Debug, Default)]
@@ -76,6 +86,9 @@ struct State {
     last_rise: Option<Instant>,
     paused_until: Option<Instant>,
     last_start: Option<Instant>,
+    /// Starts of every request (whatever its answer) within the last [`WINDOW`] and
+    /// [`SLACK`], oldest first: the room left in the window.
+    starts: VecDeque<Instant>,
     /// Starts, within the last [`WINDOW`], of requests EEN accepted (answered other than 429).
     accepted: VecDeque<Instant>,
     waits: u64,
@@ -143,6 +156,7 @@ impl Pace {
         let now = Instant::now();
         let mut state = self.lock();
         state.last_start = Some(now);
+        state.starts.push_back(now);
         if now > asked {
             state.waits += 1;
             state.waited += now - asked;
@@ -274,15 +288,24 @@ impl State {
     /// When the next request may start; `None`: now.
     fn next_start(&mut self, now: Instant) -> Option<Instant> {
         self.rise(now);
+        self.prune(now);
         let paused = self.paused_until.filter(|&until| until > now);
         let spaced = match (self.rate, self.last_start) {
             (Some(rate), Some(last)) => Some(last + Duration::from_secs_f64(1.0 / rate)),
             _ => None,
         };
-        match (paused, spaced) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        }
+        [paused, spaced, self.room(now)].into_iter().flatten().max()
+    }
+
+    /// When the window has room for one more start under the rate (`None`: now, or the
+    /// rate is below one a second, where the spacing alone keeps it).
+    fn room(&self, now: Instant) -> Option<Instant> {
+        // Whole requests only: at 10.8 a second, 11 in one window may be one too many.
+        let fits = self.rate.filter(|&rate| rate >= 1.0)?.floor() as usize;
+        let over = (self.starts.len() + 1).checked_sub(fits)?;
+        // The start that has to leave the window before one more fits in it.
+        let leaving = *self.starts.get(over.checked_sub(1)?)?;
+        Some(leaving + WINDOW + SLACK).filter(|&at| at > now)
     }
 
     /// Raises the pace after a calm spell, and lifts it far above the refused rate.
@@ -315,6 +338,13 @@ impl State {
         while self.accepted.front().is_some_and(|&t| now - t >= WINDOW) {
             self.accepted.pop_front();
         }
+        while self
+            .starts
+            .front()
+            .is_some_and(|&t| now - t >= WINDOW + SLACK)
+        {
+            self.starts.pop_front();
+        }
     }
 }
 
@@ -338,7 +368,8 @@ mod tests {
         assert_eq!(Instant::now(), started, "no wait before any 429");
         assert_eq!(pace.stats().rate, None);
 
-        // EEN accepted 20 in the last second and refuses the next: 18 a second from now on.
+        // EEN accepted 20 in the last second and refuses the next: 18 a second from now on,
+        // once the 21 sent this second have left the window.
         run(&pace, 1, 0).await;
         assert_eq!(pace.stats().rate, Some(18.0));
         let before = Instant::now();
@@ -346,7 +377,8 @@ mod tests {
         let took = Instant::now() - before;
         let spacing = Duration::from_secs_f64(1.0 / 18.0);
         assert!(
-            took >= spacing * 17 && took <= spacing * 18 + Duration::from_millis(20),
+            took >= WINDOW + SLACK + spacing * 17
+                && took <= WINDOW + SLACK + spacing * 18 + Duration::from_millis(20),
             "{took:?}"
         );
         assert_eq!(pace.stats().rate_limited, 1);
@@ -393,12 +425,55 @@ mod tests {
         assert_eq!(pace.stats().rate, Some(4.5));
     }
 
+    /// `n` requests in flight at once, answered in order: the first `ok` accepted.
+    async fn burst(pace: &Pace, n: usize, ok: usize) -> Instant {
+        let mut started = Vec::new();
+        for _ in 0..n {
+            started.push(pace.admit(None).await.unwrap());
+        }
+        for (i, at) in started.into_iter().enumerate() {
+            pace.answered(at, i >= ok, None);
+        }
+        Instant::now()
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_requests_refused_together_cut_the_pace_once() {
         let pace = Pace::default();
-        run(&pace, 15, 10).await;
+        burst(&pace, 15, 10).await;
         assert_eq!(pace.stats().rate, Some(9.0));
         assert_eq!(pace.stats().rate_limited, 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_cut_requests_wait_until_the_burst_has_left_the_window() {
+        // EEN counts what it accepted over a window: the burst used it up, and a request
+        // spaced at 9 a second but sent now would be refused too.
+        let pace = Pace::default();
+        let sent = burst(&pace, 15, 10).await;
+        let next = pace.admit(None).await.unwrap();
+        assert_eq!(next, sent + WINDOW + SLACK);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_more_whole_requests_in_a_window_than_the_rate_allows() {
+        // 12 accepted: 10.8 a second. Spaced alone, 11 would start within one second.
+        let pace = Pace::default();
+        burst(&pace, 13, 12).await;
+        assert_eq!(pace.stats().rate, Some(10.8));
+        tokio::time::advance(WINDOW + SLACK).await;
+        let mut starts = Vec::new();
+        for _ in 0..11 {
+            let at = pace.admit(None).await.unwrap();
+            pace.answered(at, false, None);
+            starts.push(at);
+        }
+        let spacing = Duration::from_secs_f64(1.0 / 10.8);
+        assert!(
+            starts[9] - starts[0] <= spacing * 9 + Duration::from_millis(10),
+            "{starts:?}"
+        );
+        assert!(starts[10] - starts[0] >= WINDOW + SLACK, "{starts:?}");
     }
 
     #[tokio::test(start_paused = true)]
