@@ -8,20 +8,18 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use een_gallery::cache::Status;
 use een_gallery::een::v3::ClientConfig;
 use een_gallery::een::{Error, Esn, PaceStats};
 use een_gallery::gallery::Settings;
-use een_gallery::sim::{DEMO_USERNAME, Endpoint, ErrorFault, Faults, SimHandle};
+use een_gallery::sim::{Endpoint, ErrorFault, Faults, SimHandle};
 use een_gallery::store::{Store, StoreStatus};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::support::cameras::is_live;
-use crate::support::connect;
 use crate::support::gallery::get_via;
 use crate::support::redis::Redis;
-use crate::support::replicas::{Replica, store_settings, v3_replica_with};
+use crate::support::replicas::{Replica, approving_v3_sim, store_settings, two_v3_replicas};
 
 /// What the simulator lets through per access token (the one both replicas use) and second.
 const ALLOWED_PER_SECOND: u32 = 5;
@@ -29,11 +27,7 @@ const ALLOWED_PER_SECOND: u32 = 5;
 /// A v3 simulator approving the connect flow by itself, its tokens living an hour (no
 /// refresh in a test).
 async fn v3_sim() -> SimHandle {
-    connect::sim(|c| {
-        c.v3.auto_approve = Some(DEMO_USERNAME.to_owned());
-        c.v3.access_token_ttl = Duration::from_secs(3600);
-    })
-    .await
+    approving_v3_sim(Duration::from_secs(3600)).await
 }
 
 /// Two v3 replicas sharing `redis` (their clients set up by `tune_a` and `tune_b`),
@@ -44,19 +38,11 @@ async fn two_replicas(
     tune_a: fn(&mut ClientConfig),
     tune_b: fn(&mut ClientConfig),
 ) -> (Replica, Replica) {
-    let settings = store_settings(redis);
     let gallery = || Settings {
         page_deadline: Duration::from_secs(1),
         ..Settings::default()
     };
-    let a = v3_replica_with(sim, &settings, gallery(), tune_a);
-    let b = v3_replica_with(sim, &settings, gallery(), tune_b);
-    a.connect_v3(sim).await;
-    for replica in [&a, &b] {
-        replica.wait_for(Status::Ready).await;
-        replica.wait_for_store(StoreStatus::Up).await;
-    }
-    (a, b)
+    two_v3_replicas(sim, redis, gallery, tune_a, tune_b).await
 }
 
 /// What EEN saw: requests, and of them the ones answered 429.

@@ -11,37 +11,21 @@ use std::time::Duration;
 
 use een_gallery::cache::Status;
 use een_gallery::een::{ConnectionState, Error};
-use een_gallery::sim::{DEMO_USERNAME, Endpoint, SimHandle};
+use een_gallery::gallery::Settings;
+use een_gallery::sim::{Endpoint, SimHandle};
 use een_gallery::store::{Store, StoreStatus, namespace};
 
-use crate::support::connect;
 use crate::support::redis::Redis;
-use crate::support::replicas::{Replica, store_settings, v3_replica};
+use crate::support::replicas::{Replica, approving_v3_sim, two_v3_replicas};
 
-/// A simulator approving the connect flow by itself, its access tokens living `ttl`.
-async fn v3_sim(ttl: Duration) -> SimHandle {
-    connect::sim(|c| {
-        c.v3.auto_approve = Some(DEMO_USERNAME.to_owned());
-        c.v3.access_token_ttl = ttl;
-    })
-    .await
-}
-
-/// Two v3 replicas sharing `redis`, connected through the first, both ready.
+/// Two v3 replicas sharing `redis`, their clients set up by `tune`, connected through the
+/// first, both ready.
 async fn two_replicas(
     sim: &SimHandle,
     redis: &Redis,
     tune: fn(&mut een_gallery::een::v3::ClientConfig),
 ) -> (Replica, Replica) {
-    let settings = store_settings(redis);
-    let a = v3_replica(sim, &settings, tune);
-    let b = v3_replica(sim, &settings, tune);
-    a.connect_v3(sim).await;
-    // B was never connected itself: it takes A's connection from the store.
-    for replica in [&a, &b] {
-        replica.wait_for(Status::Ready).await;
-    }
-    (a, b)
+    two_v3_replicas(sim, redis, Settings::default, tune, tune).await
 }
 
 /// The refresh tokens the simulator was sent, in order.
@@ -81,7 +65,7 @@ async fn five_refreshes_with_both_replicas_serving_never_send_a_rotated_away_tok
         return;
     };
     // Tokens live 2 s and are refreshed 1 s ahead: a refresh a second while both serve.
-    let sim = v3_sim(Duration::from_secs(2)).await;
+    let sim = approving_v3_sim(Duration::from_secs(2)).await;
     let (a, b) = two_replicas(&sim, &redis, |c| c.refresh_ahead = Duration::from_secs(1)).await;
     sim.reset_stats();
 
@@ -145,7 +129,7 @@ async fn a_replica_that_died_holding_the_lock_delays_the_refresh_only_until_its_
     let Some(redis) = Redis::start("a_replica_that_died_holding_the_lock").await else {
         return;
     };
-    let sim = v3_sim(Duration::from_secs(3600)).await;
+    let sim = approving_v3_sim(Duration::from_secs(3600)).await;
     let (a, b) = two_replicas(&sim, &redis, |_| {}).await;
     // A third replica took the lock and died: its lease runs out in 1.5 s.
     let lock = key(&a.store, "refresh-lock");
@@ -178,7 +162,7 @@ async fn with_the_store_down_nobody_refreshes_and_the_connection_survives_it() {
     let Some(mut redis) = Redis::start("with_the_store_down_nobody_refreshes").await else {
         return;
     };
-    let sim = v3_sim(Duration::from_secs(3600)).await;
+    let sim = approving_v3_sim(Duration::from_secs(3600)).await;
     let (a, b) = two_replicas(&sim, &redis, |_| {}).await;
     redis.stop();
     for replica in [&a, &b] {
@@ -214,7 +198,7 @@ async fn a_refresh_the_store_could_not_take_is_kept_and_written_when_it_is_back(
     let Some(mut redis) = Redis::start("a_refresh_the_store_could_not_take").await else {
         return;
     };
-    let sim = v3_sim(Duration::from_secs(3600)).await;
+    let sim = approving_v3_sim(Duration::from_secs(3600)).await;
     let (a, b) = two_replicas(&sim, &redis, |_| {}).await;
     // The token endpoint is slow, so the store can die while A's refresh is at EEN.
     let mut faults = sim.faults();
@@ -262,7 +246,7 @@ async fn disconnecting_on_one_replica_reaches_the_other_and_so_does_connecting_a
     let Some(redis) = Redis::start("disconnecting_on_one_replica").await else {
         return;
     };
-    let sim = v3_sim(Duration::from_secs(3600)).await;
+    let sim = approving_v3_sim(Duration::from_secs(3600)).await;
     let (a, b) = two_replicas(&sim, &redis, |_| {}).await;
     a.state.een.disconnect().await.expect("disconnected");
     // B's token was revoked with the refresh token: its next call learns why from the store

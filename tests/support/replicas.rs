@@ -13,7 +13,7 @@ use een_gallery::config::store::{StoreSettings, StoreUrl};
 use een_gallery::een::{Backend, v1, v3};
 use een_gallery::gallery::{AppState, Settings, app};
 use een_gallery::server::demo;
-use een_gallery::sim::SimHandle;
+use een_gallery::sim::{DEMO_USERNAME, SimHandle};
 use een_gallery::store::{Store, StoreStatus};
 use scraper::Html;
 
@@ -89,18 +89,9 @@ fn replica_over(
 }
 
 /// A replica on API v3 in front of `sim` (which approves the connect flow by itself), its
-/// connection in the store of `settings`, its client set up by `tune`. Not connected:
-/// [`Replica::connect_v3`] connects one replica, and the others take its connection from
-/// the store.
-pub fn v3_replica(
-    sim: &SimHandle,
-    settings: &StoreSettings,
-    tune: impl FnOnce(&mut v3::ClientConfig),
-) -> Replica {
-    v3_replica_with(sim, settings, Settings::default(), tune)
-}
-
-/// [`v3_replica`], the gallery on `gallery` settings.
+/// connection in the store of `settings`, the gallery on `gallery` settings, its client set
+/// up by `tune`. Not connected: [`Replica::connect_v3`] connects one replica, and the others
+/// take its connection from the store.
 pub fn v3_replica_with(
     sim: &SimHandle,
     settings: &StoreSettings,
@@ -114,6 +105,37 @@ pub fn v3_replica_with(
     let client =
         v3::Client::new(config, v3::Store::shared(store.clone())).expect("the client builds");
     replica_over(Backend::from(client), store, settings, gallery)
+}
+
+/// A v3 simulator approving the connect flow by itself, its access tokens living `ttl`.
+pub async fn approving_v3_sim(ttl: Duration) -> SimHandle {
+    super::connect::sim(|c| {
+        c.v3.auto_approve = Some(DEMO_USERNAME.to_owned());
+        c.v3.access_token_ttl = ttl;
+    })
+    .await
+}
+
+/// Two v3 replicas in front of `sim` sharing `redis`, on the gallery settings `gallery`
+/// makes, their clients set up by `tune_a` and `tune_b`; connected through the first (the
+/// second never connects itself: it takes the connection from the store), both ready and
+/// their store up.
+pub async fn two_v3_replicas(
+    sim: &SimHandle,
+    redis: &Redis,
+    gallery: impl Fn() -> Settings,
+    tune_a: impl FnOnce(&mut v3::ClientConfig),
+    tune_b: impl FnOnce(&mut v3::ClientConfig),
+) -> (Replica, Replica) {
+    let settings = store_settings(redis);
+    let a = v3_replica_with(sim, &settings, gallery(), tune_a);
+    let b = v3_replica_with(sim, &settings, gallery(), tune_b);
+    a.connect_v3(sim).await;
+    for replica in [&a, &b] {
+        replica.wait_for(Status::Ready).await;
+        replica.wait_for_store(StoreStatus::Up).await;
+    }
+    (a, b)
 }
 
 impl Replica {
