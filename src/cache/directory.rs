@@ -98,15 +98,25 @@ impl Directory {
     /// stale from the cache while a background refresh runs, or fetched now when there is
     /// none yet.
     pub async fn get(&self, deadline: tokio::time::Instant) -> Result<Arc<CameraList>, Failure> {
+        // The usual case answers at once, without the deadline's timer.
+        if let Some(list) = self.held() {
+            return Ok(list);
+        }
         fetch::within(deadline, self.load()).await
     }
 
+    /// The list held, refreshed in the background when it is stale.
+    fn held(&self) -> Option<Arc<CameraList>> {
+        let snapshot = self.snapshot()?;
+        if snapshot.fetched.elapsed() >= self.inner.ttl && self.recent_failure().is_none() {
+            self.refresh_in_background();
+        }
+        Some(snapshot.list)
+    }
+
     async fn load(&self) -> Result<Arc<CameraList>, een::Error> {
-        if let Some(snapshot) = self.snapshot() {
-            if snapshot.fetched.elapsed() >= self.inner.ttl && self.recent_failure().is_none() {
-                self.refresh_in_background();
-            }
-            return Ok(snapshot.list);
+        if let Some(list) = self.held() {
+            return Ok(list);
         }
         self.inner.health.gate()?;
         if let Some(error) = self.recent_failure() {

@@ -486,6 +486,11 @@ impl Images {
         timestamp: EenTimestamp,
         deadline: Instant,
     ) -> Fetch<Bytes> {
+        // A cached image needs no task of its own nor the deadline's timer.
+        if let Some(bytes) = self.cached(&esn, timestamp).await {
+            self.inner.metrics.image_cache_hit();
+            return Fetch::Ready(bytes);
+        }
         let this = self.clone();
         fetch::detached(deadline, async move { this.image(&esn, timestamp).await }).await
     }

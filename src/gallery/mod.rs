@@ -9,8 +9,8 @@
 //!   `images` (by timestamp, latest preview), `live` (the live tiles' JSON), `connect` (the
 //!   operator's v3 connect flow), `login` (signing in and out), `ops`;
 //! - `guard`: who is asking ([`guard::Visitor`]) and keeping strangers from camera data;
-//!   `frame`: the layout around every page for that visitor; `cookies`: reading and setting
-//!   them;
+//!   `frame`: the layout around every page for that visitor; `frame_list`: a camera page's
+//!   images, rendered once per listing; `cookies`: reading and setting them;
 //! - `setup`: the setup token and the connect flows under way (v3);
 //! - `views`: the view models and templates; `jpeg`: reading a JPEG's size for them;
 //! - `assets`: the compiled-in stylesheet and images; `cache_policy`: every `Cache-Control`.
@@ -21,6 +21,7 @@ pub mod cookies;
 pub mod error;
 pub mod extract;
 pub mod frame;
+pub mod frame_list;
 pub mod guard;
 pub mod handlers;
 pub mod jpeg;

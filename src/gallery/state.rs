@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::frame_list::RenderedFrames;
 use super::setup::{self, Setup};
 use crate::auth::Auth;
 use crate::cache::{self, Account, Backoff, Directory, Health, Images};
@@ -104,6 +105,8 @@ pub struct Layers {
     pub auth: Auth,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
+    /// The camera pages' image lists, rendered once per listing.
+    pub frames: RenderedFrames,
     /// The store shared by replicas (`STORE_URL`), if any; its status shows in `/readyz`
     /// and `/metrics`.
     pub store: Option<Store>,
@@ -152,6 +155,7 @@ impl AppState {
             health,
             auth: Auth::default(),
             metrics,
+            frames: RenderedFrames::default(),
             store: None,
             settings: Arc::new(settings),
         }))

@@ -1,6 +1,8 @@
 //! View models: the page templates and the display-ready values they render. Nothing here
 //! knows EEN's wire formats: the handlers turn domain types into these strings.
 
+use std::sync::Arc;
+
 use askama::Template;
 use jiff::tz::TimeZone;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -224,8 +226,10 @@ pub struct CameraPage {
     pub status: StatusView,
     /// Time zone, e.g. "America/Chicago (UTC−05:00)".
     pub time_zone: String,
-    /// Images, newest first.
-    pub frames: Vec<Frame>,
+    /// The images, newest first, rendered ([`FrameList`]; empty when there are none):
+    /// the same for every viewer of one listing, so rendered once per listing (see
+    /// `frame_list`).
+    pub frames_html: Arc<str>,
     /// What to say when there are no images.
     pub empty_message: String,
     /// The page of older images.
@@ -240,6 +244,17 @@ pub struct CameraPage {
     pub jump_value: String,
     /// Now in the camera's zone: the latest time the form takes.
     pub jump_max: String,
+    /// On the newest page: where the live-tile script asks for a newer first frame.
+    pub live_href: Option<String>,
+}
+
+/// A camera page's images, newest first: the part of the page that is the same for every
+/// viewer of one listing.
+#[derive(Debug, Template)]
+#[template(path = "frames.html")]
+pub struct FrameList {
+    /// Images, newest first.
+    pub frames: Vec<Frame>,
     /// On the newest page: where the live-tile script asks for a newer first frame.
     pub live_href: Option<String>,
 }

@@ -16,6 +16,7 @@ mod images;
 mod live;
 mod pacing;
 mod pages;
+mod pages_shared;
 mod signin;
 mod store;
 mod store_pace;

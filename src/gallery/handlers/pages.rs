@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use bytes::Bytes;
 use jiff::tz::TimeZone;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::IndexedRandom;
@@ -17,10 +16,11 @@ use crate::een::{Before, Camera, Esn, Image};
 use crate::gallery::assets::PLACEHOLDER_SIZE;
 use crate::gallery::error::{AppError, Result};
 use crate::gallery::extract::{Path, Query};
+use crate::gallery::frame_list::Frames;
 use crate::gallery::guard::Visitor;
 use crate::gallery::jpeg::jpeg_size;
 use crate::gallery::state::AppState;
-use crate::gallery::views::{self, CameraPage, Frame, GridPage, ImageView, StatusView, Tile};
+use crate::gallery::views::{self, CameraPage, GridPage, ImageView, StatusView, Tile};
 use crate::timestamp::EenTimestamp;
 
 /// Cameras on the grid.
@@ -228,11 +228,16 @@ pub async fn camera(
         })
         .unwrap_or(PLACEHOLDER_SIZE);
     let base = state.setup.base_path();
-    let frames = timestamps
-        .iter()
-        .zip(fetched)
-        .map(|(&timestamp, fetch)| frame(base, camera, tz, timestamp, fetch, size))
-        .collect::<Vec<_>>();
+    // The newest page keeps its first frame live (the live-tile script).
+    let live = before.is_none() && !timestamps.is_empty();
+    let frames_html = state.frames.render(Frames {
+        camera,
+        timestamps: &timestamps,
+        fetched,
+        size,
+        base,
+        live,
+    })?;
     // EEN may answer fewer than asked although older images exist, so any non-empty page
     // links to the one before its oldest image; only an empty page is known to be the end.
     let camera_href = views::camera_href(base, &esn);
@@ -254,7 +259,7 @@ pub async fn camera(
         name: camera.name.clone(),
         status: StatusView::from(camera.status),
         time_zone: views::time_zone_label(tz, EenTimestamp::now()),
-        frames,
+        frames_html,
         empty_message,
         older_href,
         newer_href,
@@ -264,9 +269,7 @@ pub async fn camera(
             .map(|at| at.in_zone(tz).strftime(LOCAL_INPUT).to_string())
             .unwrap_or_default(),
         jump_max: now.in_zone(tz).strftime(LOCAL_INPUT).to_string(),
-        // The newest page keeps its first frame live (the live-tile script).
-        live_href: (before.is_none() && !timestamps.is_empty())
-            .then(|| views::live_href(base, &esn)),
+        live_href: live.then(|| views::live_href(base, &esn)),
     };
     html(&page)
 }
@@ -285,48 +288,6 @@ fn newer(camera_href: &str, timestamps: &[EenTimestamp], now: EenTimestamp) -> S
         camera_href.to_owned()
     } else {
         format!("{camera_href}?before={target}")
-    }
-}
-
-fn frame(
-    base: &str,
-    camera: &Camera,
-    tz: &TimeZone,
-    timestamp: EenTimestamp,
-    fetch: Fetch<Bytes>,
-    size: (u16, u16),
-) -> Frame {
-    let (caption, datetime) = views::caption(timestamp, tz);
-    let src = views::image_href(base, &camera.esn, timestamp);
-    let alt = format!("{} at {caption}", camera.name);
-    let (image, note) = match fetch {
-        Fetch::Ready(bytes) => {
-            let (width, height) = jpeg_size(&bytes).unwrap_or(size);
-            let image = ImageView {
-                src,
-                width,
-                height,
-                alt,
-                state: "ready",
-            };
-            (image, None)
-        }
-        Fetch::Missing | Fetch::Failed(_) => (
-            ImageView::placeholder(base, alt, "failed", size),
-            Some("(unavailable)"),
-        ),
-        Fetch::Late => (
-            ImageView::placeholder(base, alt, "late", size),
-            Some("(still loading; open it or reload)"),
-        ),
-    };
-    Frame {
-        timestamp: timestamp.to_string(),
-        href: views::frame_href(base, &camera.esn, timestamp),
-        image,
-        caption,
-        datetime,
-        note,
     }
 }
 
