@@ -40,8 +40,7 @@ use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tower_http::trace::TraceLayer;
 
 use crate::config::CALLBACK_PATH;
 use crate::metrics::Metrics;
@@ -79,7 +78,7 @@ pub fn app(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(telemetry::request_span::<axum::body::Body>)
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(telemetry::RequestLog),
         );
     // Over https, browsers are told to use nothing else for a year (HSTS; not for subdomains,
     // which the gallery does not speak for).

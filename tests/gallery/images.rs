@@ -531,3 +531,33 @@ async fn a_stale_latest_preview_is_served_at_once_while_one_refresh_runs() {
         "{refreshed} after {first_comment}"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_request_log_has_pages_and_failed_images_at_info_and_images_served_at_debug() {
+    let logs = crate::support::logs::Capture::install("info");
+    let app = start().await;
+    let esn = esn_of(&app.online_camera());
+    let html = app.page(&format!("/cameras/{esn}")).await;
+    let src = attrs(&html, "#frames img", "src").remove(0);
+    assert_eq!(app.get(&src).await.status, StatusCode::OK);
+    let missing = format!("/cameras/{esn}/images/20000101000000.000.jpg");
+    assert_eq!(app.get(&missing).await.status, StatusCode::NOT_FOUND);
+
+    let text = logs.text();
+    let answered = |route: &str, status: u16| {
+        text.lines().any(|line| {
+            line.contains(&format!("route=\"{route}\""))
+                && line.contains(&format!("status={status}"))
+                && line.contains("answered")
+        })
+    };
+    assert!(answered("/cameras/{esn}", 200), "the page at INFO:\n{text}");
+    assert!(
+        answered("/cameras/{esn}/images/{file}", 404),
+        "a failed image at INFO:\n{text}"
+    );
+    assert!(
+        !answered("/cameras/{esn}/images/{file}", 200),
+        "an image served is not at INFO:\n{text}"
+    );
+}
