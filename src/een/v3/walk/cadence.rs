@@ -11,6 +11,9 @@ impl State {
     /// than three spacings are measured, the hint when they agree with it (a hint is the
     /// median of a whole page's spacings, one spacing is up to 30 % off).
     pub(super) fn cadence(&self) -> Option<f64> {
+        if let Some(line) = &self.line {
+            return Some(line.interval.clamp(MIN_CADENCE_MS, MAX_CADENCE_MS));
+        }
         if self.spacings.is_empty() {
             return self.hint;
         }
@@ -61,6 +64,9 @@ impl State {
     /// below their times the start and the anchors found frames bounds the cadence from
     /// below. The second largest of those counts, as a recording gap can make one large.
     pub(super) fn shortest(&self) -> Option<f64> {
+        if let Some(line) = self.trusted_line() {
+            return Some(line.shortest().max(MIN_CADENCE_MS));
+        }
         if !self.spacings.is_empty() {
             let cadence = self.cadence()?;
             let regular = self
