@@ -286,6 +286,18 @@ async fn a_camera_page_is_the_twenty_newest_frames_with_at_most_five_in_flight()
         // The cadence is known now: at most 25 calls, as v1's list call and 20 images.
         let calls = sim.stats().count(Endpoint::V3RecordedImage);
         assert!(calls <= 25, "{}: {calls} EEN calls for Older", camera.name);
+
+        // And the page before that, its anchors aimed by the frames of the last one.
+        sim.reset_stats();
+        let oldest = older[19];
+        let oldest_page = gallery
+            .list_previews(&camera.esn, Before::At(oldest), 20)
+            .await
+            .unwrap();
+        let oldest_page: Vec<_> = oldest_page.iter().map(|l| l.timestamp).collect();
+        assert_eq!(oldest_page, v1_truth(&sim, &camera.esn, oldest).await);
+        let calls = sim.stats().count(Endpoint::V3RecordedImage);
+        assert!(calls <= 25, "{}: {calls} EEN calls, 3rd page", camera.name);
     }
 }
 

@@ -72,6 +72,9 @@ struct Inner {
     /// Each camera's newest frames as the last walk from its newest frame proved them
     /// consecutive (newest first), so the next such walk stops where they begin.
     chains: Cache<Esn, Arc<Vec<EenTimestamp>>>,
+    /// The frames each camera's last walk (from any start) proved consecutive, newest
+    /// first: the line the next walk aims its anchors by (`walk::line`).
+    recent: Cache<Esn, Arc<Vec<EenTimestamp>>>,
 }
 
 impl Client {
@@ -90,6 +93,7 @@ impl Client {
                 tokens: Tokens::new(store),
                 cadence: Cache::new(CAMERAS_REMEMBERED),
                 chains: Cache::new(CAMERAS_REMEMBERED),
+                recent: Cache::new(CAMERAS_REMEMBERED),
                 config,
             }),
         })
@@ -323,21 +327,28 @@ impl Client {
                 Seek::Newest => self.inner.chains.get(esn),
                 _ => None,
             };
+            let context = self.inner.recent.get(esn);
             let count = usize::try_from(count).unwrap_or(usize::MAX);
             let walked = walk::walk(
                 start.clone(),
                 count,
                 hint,
                 chain.as_deref().map_or(&[], |c| c.as_slice()),
+                context.as_deref().map_or(&[], |c| c.as_slice()),
                 |seek| self.frame(deadline, esn, seek),
             )
             .await?;
             if let Some(cadence) = walked.cadence {
                 self.inner.cadence.insert(esn.clone(), cadence);
             }
+            let times: Arc<Vec<EenTimestamp>> =
+                Arc::new(walked.frames.iter().map(|f| f.timestamp).collect());
             if start == Seek::Newest {
-                let times = walked.frames.iter().map(|f| f.timestamp).collect();
-                self.inner.chains.insert(esn.clone(), Arc::new(times));
+                self.inner.chains.insert(esn.clone(), times.clone());
+            }
+            // A short page (the oldest frames) fits no line: the last one stays.
+            if times.len() >= walk::CONTEXT_FRAMES {
+                self.inner.recent.insert(esn.clone(), times);
             }
             Ok(walked.frames)
         })

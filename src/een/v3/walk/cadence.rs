@@ -7,10 +7,15 @@ use super::{
 };
 
 impl State {
-    /// The cadence in ms: the median spacing measured so far, else the hint; while fewer
-    /// than three spacings are measured, the hint when they agree with it (a hint is the
-    /// median of a whole page's spacings, one spacing is up to 30 % off).
+    /// The cadence in ms: the interval of the line while the walk holds one (`line`, fitted
+    /// over consecutive frames: closer than any median); else the median spacing measured
+    /// so far, else the hint; while fewer than three spacings are measured, the hint when
+    /// they agree with it (a hint is the median of a whole page's spacings, one spacing is
+    /// up to 30 % off).
     pub(super) fn cadence(&self) -> Option<f64> {
+        if let Some(line) = &self.line {
+            return Some(line.interval.clamp(MIN_CADENCE_MS, MAX_CADENCE_MS));
+        }
         if self.spacings.is_empty() {
             return self.hint;
         }
@@ -55,12 +60,16 @@ impl State {
     }
 
     /// The shortest the cadence can be, as far as the answers show: spans then hold the
-    /// most frames. From measured spacings, [`State::cadence`] less its uncertainty. With
-    /// only a hint, nothing the hint says (a hint may be wrong): a query finds the newest
-    /// frame before its time, less than a cadence and its jitter below it, so how far
-    /// below their times the start and the anchors found frames bounds the cadence from
-    /// below. The second largest of those counts, as a recording gap can make one large.
+    /// most frames. From the line once this walk confirmed it (`State::trusted_line`);
+    /// from measured spacings, [`State::cadence`] less its uncertainty. With only a hint,
+    /// nothing the hint says (a hint may be wrong): a query finds the newest frame before
+    /// its time, less than a cadence and its jitter below it, so how far below their times
+    /// the start and the anchors found frames bounds the cadence from below. The second
+    /// largest of those counts, as a recording gap can make one large.
     pub(super) fn shortest(&self) -> Option<f64> {
+        if let Some(line) = self.trusted_line() {
+            return Some(line.shortest().max(MIN_CADENCE_MS));
+        }
         if !self.spacings.is_empty() {
             let cadence = self.cadence()?;
             let regular = self

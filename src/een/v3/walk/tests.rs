@@ -38,6 +38,8 @@ struct Camera {
     log: RefCell<Log>,
     /// The chain handed to walks (see `walk::chain`).
     chain: RefCell<Vec<EenTimestamp>>,
+    /// The context handed to walks (see `walk::line`).
+    context: RefCell<Vec<EenTimestamp>>,
 }
 
 struct Outcome {
@@ -57,6 +59,7 @@ impl Camera {
             },
             log: RefCell::default(),
             chain: RefCell::default(),
+            context: RefCell::default(),
         }
     }
 
@@ -133,7 +136,10 @@ impl Camera {
         mut rng: Option<&mut StdRng>,
     ) -> Outcome {
         let chain = self.chain.borrow().clone();
-        let fut = walk(start, count, hint, &chain, |seek| self.fetch(seek));
+        let context = self.context.borrow().clone();
+        let fut = walk(start, count, hint, &chain, &context, |seek| {
+            self.fetch(seek)
+        });
         let mut fut = std::pin::pin!(fut);
         let mut cx = Context::from_waker(Waker::noop());
         let mut rounds = 0;
@@ -482,7 +488,7 @@ fn answers_that_break_their_query_are_decode_errors() {
         }
         async move { Ok(frame) }
     };
-    let fut = walk(Seek::Newest, 5, None, &[], newer);
+    let fut = walk(Seek::Newest, 5, None, &[], &[], newer);
     let mut fut = std::pin::pin!(fut);
     let Poll::Ready(result) = fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) else {
         panic!("the answers are ready")
@@ -509,7 +515,20 @@ fn random_recordings_and_answer_orders() {
                 *t -= gap;
             }
         }
+        // Half of the walks are given 20 consecutive frames of the recording (anywhere in
+        // it, gaps and all) as the context an earlier walk found.
+        let context: Vec<EenTimestamp> = if f.len() >= 20 && rng.random_bool(0.5) {
+            let at = rng.random_range(20..=f.len());
+            f[at - 20..at]
+                .iter()
+                .rev()
+                .map(|&t| EenTimestamp::from_millis(t))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut cam = Camera::new(f);
+        *cam.context.borrow_mut() = context;
         cam.rec.token_at_the_end = rng.random_bool(0.5);
         let span = (T0 - cam.rec.frames[0]).max(0);
         let start = if rng.random_bool(0.3) {
@@ -537,7 +556,7 @@ fn random_recordings_and_answer_orders() {
 #[test]
 fn the_walk_is_send_when_its_fetches_are() {
     fn send<T: Send>(_: &T) {}
-    let fut = walk(Seek::Newest, 20, None, &[], |_seek| async { Ok(None) });
+    let fut = walk(Seek::Newest, 20, None, &[], &[], |_seek| async { Ok(None) });
     send(&fut);
 }
 

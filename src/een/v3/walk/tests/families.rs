@@ -223,3 +223,96 @@ fn survey() {
         }
     }
 }
+
+/// The frames a walk found, newest first: what the client hands the next walk as context.
+fn times_of(walked: &Walked) -> Vec<EenTimestamp> {
+    walked.frames.iter().map(|f| f.timestamp).collect()
+}
+
+/// A camera's first view and the two pages after it, as the gallery asks them (each from
+/// the oldest frame of the page before), each walk given the cadence the last one measured
+/// and, with `context`, the frames it found. Tallies the pages after the first.
+fn pages_after_the_first(cadence: Ms, context: bool) -> Tally {
+    let mut tally = Tally::default();
+    for seed in 0..40 {
+        let cam = Camera::new(sim_frames(400, cadence, seed));
+        let (mut start, mut hint) = (Seek::Newest, None);
+        for page in 0..3 {
+            *cam.log.borrow_mut() = Log::default();
+            let o = cam.check(start.clone(), 20, hint, None);
+            let label = format!("{cadence} ms seed {seed} page {page}");
+            assert!(
+                o.calls <= MOST_CALLS,
+                "{label}: {} calls\n{}",
+                o.calls,
+                cam.trace()
+            );
+            if page > 0 {
+                tally.add(&o);
+                if context && o.rounds > 5 && std::env::var("SHOW").is_ok() {
+                    println!("{label}: {} rounds\n{}", o.rounds, cam.trace());
+                }
+            }
+            let walked = o.result.unwrap();
+            hint = walked.cadence;
+            let times = times_of(&walked);
+            start = Seek::Before(*times.last().unwrap());
+            if context {
+                *cam.context.borrow_mut() = times;
+            }
+        }
+    }
+    tally
+}
+
+#[test]
+fn pages_after_a_page_aim_their_anchors_by_its_frames() {
+    for cadence in SIM_CADENCES {
+        let without = pages_after_the_first(cadence, false);
+        without.report(&format!("pages after a page, hint only, {cadence} ms"));
+        let with = pages_after_the_first(cadence, true);
+        with.report(&format!(
+            "pages after a page, hint and context, {cadence} ms"
+        ));
+        assert!(with.rounds.0 <= 5, "{cadence} ms: {} rounds", with.rounds.0);
+    }
+}
+
+#[test]
+fn a_context_from_another_cadence_costs_round_trips_never_frames_or_the_cap() {
+    // The camera's cadence changed since the walk that found the context (or the context
+    // is a day away): the line's aim is wrong, the answers disagree with it, and the walk
+    // goes on as without it.
+    for cadence in SIM_CADENCES {
+        let mut tally = Tally::default();
+        for factor in [0.5, 0.9, 0.97, 1.03, 1.1, 2.0] {
+            let other = (cadence as f64 * factor) as Ms;
+            for seed in 0..10 {
+                let cam = Camera::new(sim_frames(400, cadence, seed));
+                let old = sim_frames(60, other, seed + 100);
+                let context: Vec<EenTimestamp> = old[old.len() - 20..]
+                    .iter()
+                    .rev()
+                    .map(|&t| EenTimestamp::from_millis(t))
+                    .collect();
+                *cam.context.borrow_mut() = context;
+                for start in starts(&cam) {
+                    *cam.log.borrow_mut() = Log::default();
+                    let hint = secs(other as f64 / 1000.0);
+                    let o = cam.check(start.clone(), 20, hint, None);
+                    let label = format!("{cadence} ms context {other} ms seed {seed} {start:?}");
+                    assert!(
+                        o.calls <= MOST_CALLS,
+                        "{label}: {} calls\n{}",
+                        o.calls,
+                        cam.trace()
+                    );
+                    tally.add(&o);
+                }
+            }
+        }
+        tally.report(&format!(
+            "sim jitter, context of another cadence, {cadence} ms"
+        ));
+    }
+}
