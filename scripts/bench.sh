@@ -340,7 +340,11 @@ view() { # path
 }
 ready_images() { { grep -o 'data-state="ready"' "$WORK/page" || true; } | wc -l; }
 page_images() { { grep -o "/cameras/[0-9a-f]*/images/[0-9.]*\.jpg" "$WORK/page" || true; } | awk '!seen[$0]++'; }
-older_link() { { grep -o "/cameras/[0-9a-f]*?before=[0-9.]*" "$WORK/page" || true; } | sed -n 1p; }
+# The page's Older link (`id="older"`; from a second page on, Newer comes first).
+older_link() {
+    { grep -o 'id="older" href="/cameras/[0-9a-f]*?before=[0-9.]*' "$WORK/page" || true; } |
+        sed -n '1s/.*href="//p'
+}
 
 # An oha run; leaves its JSON in $WORK/oha.json and fails on any error or non-200 answer.
 # With ALLOW_503=1 (the burst, in a full run), answers 503 (the gallery's page deadline passed
