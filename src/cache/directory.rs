@@ -114,10 +114,8 @@ impl Directory {
         Some(snapshot.list)
     }
 
+    /// Fetches the list when [`Directory::held`] has none (single flight).
     async fn load(&self) -> Result<Arc<CameraList>, een::Error> {
-        if let Some(list) = self.held() {
-            return Ok(list);
-        }
         self.inner.health.gate()?;
         if let Some(error) = self.recent_failure() {
             return Err(error);

@@ -94,32 +94,28 @@ impl RenderedFrames {
         if frames.timestamps.is_empty() {
             return Ok(Arc::from(""));
         }
-        let shown = frames
-            .fetched
+        let listed = frames
+            .timestamps
             .iter()
-            .map(|fetch| shown(fetch, frames.size))
+            .copied()
+            .zip(frames.fetched.iter().map(|fetch| shown(fetch, frames.size)))
             .collect::<Vec<_>>();
         // A zone without a name (a fixed offset) has no key to tell it from another: such
         // a camera's list is rendered every time.
         let Some(zone) = frames.camera.time_zone.iana_name() else {
-            return render_list(&frames, &shown).map(Arc::from);
+            return render_list(&frames, &listed).map(Arc::from);
         };
         let key = ListKey {
             esn: frames.camera.esn.clone(),
             name: frames.camera.name.clone(),
             zone: zone.to_owned(),
             live: frames.live,
-            frames: frames.timestamps.iter().copied().zip(shown).collect(),
+            frames: listed,
         };
         if let Some(html) = self.lists.get(&key) {
             return Ok(html);
         }
-        let shown = key
-            .frames
-            .iter()
-            .map(|(_, shown)| *shown)
-            .collect::<Vec<_>>();
-        let html: Arc<str> = Arc::from(render_list(&frames, &shown)?);
+        let html: Arc<str> = Arc::from(render_list(&frames, &key.frames)?);
         self.lists.insert(key, Arc::clone(&html));
         Ok(html)
     }
@@ -136,14 +132,13 @@ fn shown(fetch: &Fetch<Bytes>, size: (u16, u16)) -> Shown {
     }
 }
 
-fn render_list(frames: &Frames<'_>, shown: &[Shown]) -> askama::Result<String> {
+/// Renders the list of `listed` frames: each one's timestamp and how it shows.
+fn render_list(frames: &Frames<'_>, listed: &[(EenTimestamp, Shown)]) -> askama::Result<String> {
     let camera = frames.camera;
     let list = FrameList {
-        frames: frames
-            .timestamps
+        frames: listed
             .iter()
-            .zip(shown)
-            .map(|(&timestamp, &shown)| frame(frames.base, camera, timestamp, shown))
+            .map(|&(timestamp, shown)| frame(frames.base, camera, timestamp, shown))
             .collect(),
         live_href: frames
             .live

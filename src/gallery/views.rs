@@ -244,8 +244,9 @@ pub struct CameraPage {
     pub jump_value: String,
     /// Now in the camera's zone: the latest time the form takes.
     pub jump_max: String,
-    /// On the newest page: where the live-tile script asks for a newer first frame.
-    pub live_href: Option<String>,
+    /// Whether the first frame is kept live (the newest page): loads the live-tile script
+    /// and shows its pause button (the list itself carries where the script asks).
+    pub live: bool,
 }
 
 /// A camera page's images, newest first: the part of the page that is the same for every

@@ -220,7 +220,7 @@ fn both(
         jump_action: "/j".to_owned(),
         jump_value: String::new(),
         jump_max: "2024-05-01T14:05:00".to_owned(),
-        live_href: live_href.clone(),
+        live_href,
     };
     let frames_html = rendered
         .render(Frames {
@@ -245,7 +245,7 @@ fn both(
         jump_action: "/j".to_owned(),
         jump_value: String::new(),
         jump_max: "2024-05-01T14:05:00".to_owned(),
-        live_href,
+        live,
     };
     (reference.render().unwrap(), page.render().unwrap())
 }

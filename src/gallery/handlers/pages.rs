@@ -269,7 +269,7 @@ pub async fn camera(
             .map(|at| at.in_zone(tz).strftime(LOCAL_INPUT).to_string())
             .unwrap_or_default(),
         jump_max: now.in_zone(tz).strftime(LOCAL_INPUT).to_string(),
-        live_href: live.then(|| views::live_href(base, &esn)),
+        live,
     };
     html(&page)
 }
