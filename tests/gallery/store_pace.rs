@@ -125,6 +125,20 @@ async fn wait_for_pace(replica: &Replica, what: &str, ok: impl Fn(&PaceStats) ->
     }
 }
 
+/// Two replicas sharing their pace (both see two in the roll call), then EEN limiting
+/// them to [`ALLOWED_PER_SECOND`].
+async fn two_replicas_sharing_a_limited_een(sim: &SimHandle, redis: &Redis) -> (Replica, Replica) {
+    let (a, b) = two_replicas(sim, redis, |_| {}, |_| {}).await;
+    for replica in [&a, &b] {
+        wait_for_pace(replica, "shared by two", |p| shared_by(p) == Some(2)).await;
+    }
+    sim.set_faults(Faults {
+        rate_limit_per_second: Some(ALLOWED_PER_SECOND),
+        ..Faults::default()
+    });
+    (a, b)
+}
+
 /// Viewers on A alone until EEN rate-limits it, then until B has taken A's cut from the
 /// store (B has not met EEN's limit itself).
 async fn teach_a_then_b(a: &Replica, b: &Replica) {
@@ -148,14 +162,7 @@ async fn two_replicas_under_a_burst_of_viewers_stay_within_what_een_allows() {
         return;
     };
     let sim = v3_sim().await;
-    let (a, b) = two_replicas(&sim, &redis, |_| {}, |_| {}).await;
-    for replica in [&a, &b] {
-        wait_for_pace(replica, "shared by two", |p| shared_by(p) == Some(2)).await;
-    }
-    sim.set_faults(Faults {
-        rate_limit_per_second: Some(ALLOWED_PER_SECOND),
-        ..Faults::default()
-    });
+    let (a, b) = two_replicas_sharing_a_limited_een(&sim, &redis).await;
     sim.reset_stats();
     let began = Instant::now();
     teach_a_then_b(&a, &b).await;
@@ -274,14 +281,7 @@ async fn with_the_store_stopped_each_replica_keeps_serving_on_its_own_pace() {
         return;
     };
     let sim = v3_sim().await;
-    let (a, b) = two_replicas(&sim, &redis, |_| {}, |_| {}).await;
-    for replica in [&a, &b] {
-        wait_for_pace(replica, "shared by two", |p| shared_by(p) == Some(2)).await;
-    }
-    sim.set_faults(Faults {
-        rate_limit_per_second: Some(ALLOWED_PER_SECOND),
-        ..Faults::default()
-    });
+    let (a, b) = two_replicas_sharing_a_limited_een(&sim, &redis).await;
     teach_a_then_b(&a, &b).await;
 
     redis.stop();
